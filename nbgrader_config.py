@@ -13,6 +13,7 @@ c.CourseDirectory.release_directory = "lessons"
 c.CourseDirectory.submitted_directory = "build/submitted"
 c.CourseDirectory.autograded_directory = "build/autograded"
 c.CourseDirectory.feedback_directory = "build/feedback"
+os.makedirs(os.path.join(_root, "build"), exist_ok=True)  # the gradebook lives there
 c.CourseDirectory.db_url = "sqlite:///" + os.path.join(_root, "build", "gradebook.db")
 # Only notebooks are released; helper files stay in utils/.
 c.CourseDirectory.ignore = [".ipynb_checkpoints", "*.pyc", "__pycache__", "feedback"]

@@ -1,0 +1,150 @@
+"""The `paperlab` command: list, run, release, check, grade-demo and bench the course."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from .course import LESSONS, SOLUTIONS, CourseError, find_root, select
+
+
+def _table(rows: list[Sequence[object]], header: Sequence[str]) -> str:
+    cells = [[str(x) for x in header]] + [[str(x) for x in row] for row in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def cmd_list(root: Path, args: argparse.Namespace) -> int:
+    """Print modules and notebooks with title, papers, points and time."""
+    rows = []
+    for nb in select(root, args.names):
+        card = nb.card()
+        points = sum(e.points for e in nb.exercises())
+        rows.append([nb.name, card.title if card else "(no title card)",
+                     f"{points:g}", f"{card.minutes} min" if card and card.minutes else "?",
+                     (card.papers if card else "")[:70]])
+    print(_table(rows, ["notebook", "title", "points", "time", "papers"]))
+    return 0
+
+
+def cmd_run(root: Path, args: argparse.Namespace) -> int:
+    """Execute notebooks into build/executed/, print a summary table and write build/run-report.json."""
+    from tqdm import tqdm
+
+    from .execute import run, write_report
+
+    chosen = select(root, args.names)
+    results = []
+    bar = tqdm(chosen, desc=f"running {args.which}{' (smoke)' if args.smoke else ''}", unit="nb",
+               file=sys.stderr, disable=args.quiet)
+    for nb in bar:
+        bar.set_postfix_str(nb.name)
+        results.append(run(nb, which=args.which, smoke=args.smoke, timeout=args.timeout))
+    report = write_report(root, results)
+    rows = [[r.notebook, r.status + (f" ({len(r.unfinished)} unfinished)" if r.unfinished else ""),
+             f"{r.seconds:.1f}"] for r in results]
+    print(_table(rows, ["notebook", "status", "seconds"]))
+    for r in results:
+        if r.failed:
+            print(f"FAILED {r.which}/{r.notebook}: {r.failure}  (executed copy: {r.output})")
+    print(f"report: {report.relative_to(root)}")
+    return 1 if any(r.failed for r in results) else 0
+
+
+def cmd_release(root: Path, args: argparse.Namespace) -> int:
+    """Regenerate lessons/ from solutions/ through nbgrader."""
+    from .release import release
+
+    modules = sorted({nb.module for nb in select(root, args.names)})
+    for path in release(root, modules):
+        print(f"normalised {path.relative_to(root)} (outputs stripped, ids fixed)")
+    print(f"released {', '.join(modules)} into {LESSONS}/")
+    return 0
+
+
+def cmd_check(root: Path, args: argparse.Namespace) -> int:
+    """Run every integrity check and print a verdict per check."""
+    from .checks import run_checks
+
+    results = run_checks(root, select(root, args.names))
+    failed = 0
+    for name, problems in results.items():
+        print(f"{'ok  ' if not problems else 'FAIL'}  {name}")
+        for p in problems:
+            print(f"        {p}")
+        failed += bool(problems)
+    print("all checks passed" if not failed else f"{failed} check(s) failed")
+    return 1 if failed else 0
+
+
+def cmd_grade_demo(root: Path, args: argparse.Namespace) -> int:
+    """A full nbgrader round-trip with simulated students; non-zero on any unexpected score."""
+    from .grading import grade_demo
+
+    return 0 if grade_demo(root, args.module, keep=args.keep, timeout=args.timeout) else 1
+
+
+def cmd_bench(root: Path, args: argparse.Namespace) -> int:
+    """Run the benchmarks in tests/bench/ and print their ratios."""
+    from .bench import run_benchmarks
+
+    return run_benchmarks(root, args.names, quick=args.quick)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of `paperlab`."""
+    parser = argparse.ArgumentParser(prog="paperlab", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("list", help="modules and notebooks with title, papers, points and time")
+    p.add_argument("names", nargs="*", help="MODULE, MODULE/NOTEBOOK or NOTEBOOK (default: all)")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("run", help="execute notebooks headlessly into build/executed/")
+    p.add_argument("names", nargs="*", help="MODULE, MODULE/NOTEBOOK or NOTEBOOK (default: all)")
+    p.add_argument("--smoke", action="store_true", help="SMOKE=True: tiny sizes, seconds per notebook")
+    p.add_argument("--which", choices=[SOLUTIONS, LESSONS], default=SOLUTIONS)
+    p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("release", help="regenerate lessons/ from solutions/ with nbgrader")
+    p.add_argument("names", nargs="*", help="MODULE or notebook names (default: all modules)")
+    p.set_defaults(func=cmd_release)
+
+    p = sub.add_parser("check", help="sync, outputs, nbgrader metadata, leaks and anatomy")
+    p.add_argument("names", nargs="*", help="MODULE or notebook names (default: all)")
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("grade-demo", help="release, autograde simulated students, export grades")
+    p.add_argument("--module", default="00_welcome", help="the module to grade (default 00_welcome)")
+    p.add_argument("--timeout", type=int, default=10, help="per-cell timeout in seconds (default 10)")
+    p.add_argument("--keep", action="store_true", help="keep the temporary course folder")
+    p.set_defaults(func=cmd_grade_demo)
+
+    p = sub.add_parser("bench", help="speed ratios measured side by side (tests/bench/)")
+    p.add_argument("names", nargs="*", help="theme names, e.g. ssm kv_cache (default: all)")
+    p.add_argument("--quick", action="store_true", help="smaller sizes")
+    p.set_defaults(func=cmd_bench)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point: parse arguments, run the command, turn course errors into one line and exit 2."""
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(find_root(), args)
+    except CourseError as exc:
+        print(f"paperlab: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("paperlab: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

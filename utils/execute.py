@@ -1,0 +1,208 @@
+"""Executing notebooks headlessly: solutions with papermill, lessons with nbclient and error triage."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .course import BUILD, LESSONS, SOLUTIONS, CourseError, Notebook, cell_source, cell_tags, read_notebook
+
+KERNEL = "python3"
+EXPECTED = "NotImplementedError"
+
+
+@dataclass
+class RunResult:
+    """The outcome of executing one notebook."""
+
+    notebook: str
+    which: str
+    smoke: bool
+    status: str  # "ok", "unfinished" (a lesson whose only errors are its unfinished exercises) or "failed"
+    seconds: float
+    output: str
+    failure: str | None = None
+    unfinished: list[str] = field(default_factory=list)
+
+    @property
+    def failed(self) -> bool:
+        """True when the run counts as a failure."""
+        return self.status == "failed"
+
+
+def assigned_names(source: str) -> set[str]:
+    """Top-level names a cell binds (assignments, loops, imports, defs); empty if it does not parse."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return set()
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, (ast.Import, ast.ImportFrom)):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _errors(cell: dict[str, Any]) -> list[dict[str, Any]]:
+    return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+
+
+def _where(index: int, cell: dict[str, Any]) -> str:
+    return f"cell {index} (id {cell.get('id', '?')})"
+
+
+def triage_lesson(cells: list[dict[str, Any]]) -> tuple[list[str], str | None]:
+    """Split a lesson's errors into expected ones (unfinished exercises and their knock-on NameErrors)
+    and the first unexpected one; returns (unfinished cell descriptions, failure or None)."""
+    unfinished: list[str] = []
+    pending: set[str] = set()  # names that an errored cell would have defined
+    for index, cell in enumerate(cells):
+        if cell.get("cell_type") != "code":
+            continue
+        for err in _errors(cell):
+            ename, evalue = err.get("ename", ""), err.get("evalue", "")
+            missing = evalue.split("'")[1] if ename == "NameError" and evalue.count("'") >= 2 else None
+            if ename == EXPECTED or (missing is not None and missing in pending):
+                unfinished.append(_where(index, cell))
+                pending |= assigned_names(cell_source(cell))
+            else:
+                return unfinished, f"{_where(index, cell)}: {ename}: {evalue}"
+    return unfinished, None
+
+
+def output_path(root: Path, nb: Notebook, which: str, smoke: bool) -> Path:
+    """Where an executed copy goes: build/executed/<which>/<module>/<stem>[.smoke].ipynb."""
+    suffix = ".smoke.ipynb" if smoke else ".ipynb"
+    return root / BUILD / "executed" / which / nb.module / f"{nb.stem}{suffix}"
+
+
+def _env_quiet() -> None:
+    os.environ.setdefault("PAPERLAB_QUIET", "1")  # no per-step bars inside headless runs
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResult:
+    """Execute a solution notebook with papermill; any error is a failure."""
+    import papermill as pm
+
+    _env_quiet()
+    start = time.perf_counter()
+    failure = None
+    try:
+        pm.execute_notebook(
+            str(nb.path(SOLUTIONS)), str(out), parameters={"SMOKE": smoke}, kernel_name=KERNEL,
+            cwd=str(nb.root), progress_bar=False, execution_timeout=timeout,
+        )
+    except pm.PapermillExecutionError as exc:
+        cells = read_notebook(out)["cells"]
+        cell = cells[exc.cell_index] if 0 <= exc.cell_index < len(cells) else {}
+        failure = f"{_where(exc.cell_index, cell)}: {exc.ename}: {exc.evalue}"
+    except Exception as exc:  # a kernel that died or timed out
+        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    seconds = time.perf_counter() - start
+    return RunResult(nb.name, SOLUTIONS, smoke, "failed" if failure else "ok", round(seconds, 2),
+                     str(out), failure)
+
+
+def run_lesson(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResult:
+    """Execute a lesson with all errors allowed, then triage them (see `triage_lesson`)."""
+    import nbformat
+    from nbclient import NotebookClient
+    from papermill.iorw import load_notebook_node
+    from papermill.parameterize import parameterize_notebook
+
+    _env_quiet()
+    source = nb.path(LESSONS)
+    if not source.exists():
+        raise CourseError(f"{source}: no lesson (run `paperlab release {nb.module}`)")
+    read_notebook(source)  # one-line error for invalid JSON
+    notebook = parameterize_notebook(load_notebook_node(str(source)), {"SMOKE": smoke})
+    client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNEL, allow_errors=True,
+                            resources={"metadata": {"path": str(nb.root)}})
+    start = time.perf_counter()
+    failure = None
+    try:
+        client.execute()
+    except Exception as exc:  # a kernel that died or a cell that timed out
+        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+    seconds = time.perf_counter() - start
+    out.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(notebook, str(out))
+    unfinished, triaged = triage_lesson(notebook["cells"])
+    failure = failure or triaged
+    status = "failed" if failure else ("unfinished" if unfinished else "ok")
+    return RunResult(nb.name, LESSONS, smoke, status, round(seconds, 2), str(out), failure, unfinished)
+
+
+def run(nb: Notebook, which: str = SOLUTIONS, smoke: bool = False, timeout: int = 600) -> RunResult:
+    """Execute one notebook into build/executed/ and return the result."""
+    if which not in (SOLUTIONS, LESSONS):
+        raise ValueError(f"which must be {SOLUTIONS!r} or {LESSONS!r}, got {which!r}")
+    out = output_path(nb.root, nb, which, smoke)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    runner = run_solution if which == SOLUTIONS else run_lesson
+    return runner(nb, smoke, timeout, out)
+
+
+def write_report(root: Path, results: list[RunResult]) -> Path:
+    """Write build/run-report.json and return its path."""
+    path = root / BUILD / "run-report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {"results": [asdict(r) for r in results],
+               "failed": [r.notebook for r in results if r.failed]}
+    path.write_text(json.dumps(payload, indent=2) + "\n", encoding="utf-8")
+    return path
+
+
+def printed_text(path: Path) -> str:
+    """Everything an executed notebook printed to stdout, in cell order."""
+    lines = []
+    for cell in read_notebook(path)["cells"]:
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream" and out.get("name") == "stdout":
+                text = out.get("text", "")
+                lines.append("".join(text) if isinstance(text, list) else text)
+    return "".join(lines)
+
+
+def claim_lines(path: Path) -> list[str]:
+    """The `paper: ... | here: ...` lines an executed notebook's claim-check cells printed."""
+    lines = []
+    for cell in read_notebook(path)["cells"]:
+        if "claim-check" not in cell_tags(cell):
+            continue
+        for out in cell.get("outputs", []):
+            text = out.get("text", "")
+            text = "".join(text) if isinstance(text, list) else text
+            lines.extend(line for line in text.splitlines() if "paper:" in line and "here:" in line)
+    return lines
+
+
+def notebook_namespace(path: str | Path, until: str | None = None, smoke: bool = True,
+                       **parameters: Any) -> dict[str, Any]:
+    """Run a notebook's code cells in this process, up to (not including) cell id `until`, with the
+    parameters cell's values overridden by SMOKE=`smoke` and `parameters`; return the namespace."""
+    cells = read_notebook(Path(path))["cells"]
+    if until is not None and until not in {c.get("id") for c in cells}:
+        raise ValueError(f"until={until!r} is not a cell id of {path}")
+    namespace: dict[str, Any] = {"__name__": "__paperlab__"}
+    for cell in cells:
+        if cell.get("id") == until:
+            break
+        if cell.get("cell_type") != "code":
+            continue
+        source = "\n".join(line for line in cell_source(cell).splitlines()
+                           if not line.lstrip().startswith(("%", "!")))
+        exec(compile(source, f"{path}:{cell.get('id')}", "exec"), namespace)
+        if "parameters" in cell_tags(cell):
+            namespace.update({"SMOKE": smoke, **parameters})
+    return namespace
