@@ -1,0 +1,200 @@
+"""`paperlab grade-demo`: an instructor's nbgrader round-trip with simulated students, checked."""
+
+from __future__ import annotations
+
+import ast
+import copy
+import csv
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .course import SOLUTIONS, CourseError, cell_source, exercises_of, nbgrader_meta, read_notebook
+from .release import tool_env
+
+ALTERNATES = Path("tests") / "alternates"
+
+
+@dataclass
+class Student:
+    """A simulated submission and the grade it must receive."""
+
+    name: str
+    story: str
+    make: Callable[[dict[str, Any], dict[str, Any], Path], dict[str, Any]]  # (solution, lesson, nb path) -> submission
+    expected: Callable[[float, float], float]  # (total points, first test's points) -> score
+    flagged: bool = False  # must show needs_manual_grade in the gradebook
+
+
+def _answers(cells: list[dict[str, Any]]) -> dict[str, str]:
+    return {nbgrader_meta(c)["grade_id"]: cell_source(c) for c in cells
+            if nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"}
+
+
+def _with_answers(lesson: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
+    nb = copy.deepcopy(lesson)
+    for cell in nb["cells"]:
+        gid = nbgrader_meta(cell).get("grade_id")
+        if gid in answers:
+            cell["source"] = answers[gid]
+    return nb
+
+
+def _solved(solution: dict[str, Any], lesson: dict[str, Any], _: Path) -> dict[str, Any]:
+    return _with_answers(lesson, _answers(solution["cells"]))
+
+
+def _untouched(solution: dict[str, Any], lesson: dict[str, Any], _: Path) -> dict[str, Any]:
+    return copy.deepcopy(lesson)
+
+
+def alternate_answers(root: Path, module: str, stem: str) -> dict[str, str]:
+    """Correct answers written differently from the solution: tests/alternates/MODULE/STEM/<answer-id>.py."""
+    folder = root / ALTERNATES / module / stem
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py"))}
+
+
+def _alternative(root: Path) -> Callable[[dict[str, Any], dict[str, Any], Path], dict[str, Any]]:
+    def make(solution: dict[str, Any], lesson: dict[str, Any], path: Path) -> dict[str, Any]:
+        wanted = _answers(solution["cells"])
+        given = alternate_answers(root, path.parent.name, path.stem)
+        missing = sorted(set(wanted) - set(given))
+        if missing:
+            raise CourseError(f"grade-demo needs {ALTERNATES}/{path.parent.name}/{path.stem}/<id>.py "
+                              f"for answer cells {', '.join(missing)}")
+        return _with_answers(lesson, given)
+    return make
+
+
+def _tests_edited(solution: dict[str, Any], lesson: dict[str, Any], _: Path) -> dict[str, Any]:
+    nb = copy.deepcopy(lesson)
+    for cell in nb["cells"]:
+        meta = nbgrader_meta(cell)
+        if meta.get("grade") and not meta.get("solution"):
+            cell["source"] = "pass"
+    return nb
+
+
+def _test_deleted(solution: dict[str, Any], lesson: dict[str, Any], path: Path) -> dict[str, Any]:
+    nb = _solved(solution, lesson, path)
+    first = exercises_of(nb["cells"])[0]
+    del nb["cells"][first.test_index]
+    return nb
+
+
+def _loops_forever(solution: dict[str, Any], lesson: dict[str, Any], path: Path) -> dict[str, Any]:
+    nb = _solved(solution, lesson, path)
+    first = exercises_of(nb["cells"])[0]
+    cell = nb["cells"][first.answer_index]
+    source = cell_source(cell)
+    names = [n.name for n in ast.parse(source).body if isinstance(n, ast.FunctionDef)]
+    if not names:
+        raise CourseError(f"{path}: the first answer cell defines no function to replace")
+    cell["source"] = source + f"\n\n\ndef {names[0]}(*args, **kwargs):\n    while True:\n        pass\n"
+    return nb
+
+
+def students(root: Path) -> list[Student]:
+    """The simulated class."""
+    return [
+        Student("solution", "the solution, copied in", _solved, lambda total, first: total),
+        Student("untouched", "the lesson as released", _untouched, lambda total, first: 0.0),
+        Student("alternative", "correct answers written differently", _alternative(root),
+                lambda total, first: total),
+        Student("tests-edited", "every test cell replaced by `pass`", _tests_edited, lambda total, first: 0.0),
+        Student("test-deleted", "solved, but the first test cell deleted", _test_deleted,
+                lambda total, first: total - first, flagged=True),
+        Student("loops-forever", "solved, but the first answer loops forever", _loops_forever,
+                lambda total, first: total - first),
+    ]
+
+
+CONFIG = """\
+c = get_config()  # noqa: F821
+c.CourseDirectory.root = {root!r}
+c.CourseDirectory.course_id = "paperlab-demo"
+c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
+c.Execute.timeout = {timeout}
+c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
+c.ClearOutput.enabled = True
+"""
+
+
+def _nbgrader(course: Path, *args: str) -> None:
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args, "--log-level=WARN"], cwd=course,
+                          capture_output=True, text=True, env=tool_env())
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stderr + proc.stdout).strip().splitlines()[-15:])
+        raise CourseError(f"`nbgrader {' '.join(args)}` failed:\n{tail}")
+
+
+def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeout: int = 10,
+               echo: Callable[[str], None] = print) -> bool:
+    """Release `module`, autograde every simulated student, export grades; print expected versus actual."""
+    from nbgrader.api import Gradebook
+
+    source = root / SOLUTIONS / module
+    if not source.is_dir():
+        raise CourseError(f"unknown module {module!r} (no {source})")
+    if timeout < 1:
+        raise CourseError(f"timeout must be >= 1 second, got {timeout}")
+    course = Path(tempfile.mkdtemp(prefix="paperlab-grade-demo-"))
+    try:
+        (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=timeout))
+        shutil.copytree(source, course / "source" / module)
+        echo(f"course folder: {course}")
+        _nbgrader(course, "generate_assignment", module, "--force")
+        class_ = students(root)
+        totals: dict[str, tuple[float, float]] = {}
+        for path in sorted((course / "source" / module).glob("*.ipynb")):
+            solution = read_notebook(path)
+            lesson = read_notebook(course / "release" / module / path.name)
+            exercises = exercises_of(solution["cells"])
+            total = sum(float(nbgrader_meta(c).get("points") or 0) for c in solution["cells"]
+                        if nbgrader_meta(c).get("grade"))
+            totals[path.stem] = (total, exercises[0].points if exercises else 0.0)
+            for student in class_:
+                out = course / "submitted" / student.name / module / path.name
+                out.parent.mkdir(parents=True, exist_ok=True)
+                out.write_text(json.dumps(student.make(solution, lesson, path), indent=1) + "\n")
+        echo(f"autograding {len(class_)} submissions of {module} (per-cell timeout {timeout} s) ...")
+        _nbgrader(course, "autograde", module, "--create", "--force")
+        csv_path = course / "grades.csv"
+        _nbgrader(course, "export", f"--to={csv_path}")
+        with csv_path.open() as fh:
+            exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)
+                        if row["assignment"] == module}
+
+        ok = True
+        rows = []
+        with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+            for student in class_:
+                sub = gb.find_submission(module, student.name)
+                expected = sum(student.expected(*totals[stem]) for stem in totals)
+                flagged = bool(sub.needs_manual_grade)
+                match = (abs(sub.score - expected) < 1e-9 and flagged == student.flagged
+                         and abs(exported.get(student.name, -1) - sub.score) < 1e-9)
+                ok &= match
+                rows.append((student.name, student.story, f"{expected:g}", f"{sub.score:g}",
+                             f"{exported.get(student.name, float('nan')):g}",
+                             "yes" if student.flagged else "no", "yes" if flagged else "no",
+                             "ok" if match else "MISMATCH"))
+        header = ("student", "submission", "expected", "gradebook", "csv", "flag expected",
+                  "needs manual grade", "verdict")
+        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
+        for r in [header, tuple("-" * w for w in widths), *rows]:
+            echo("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        echo(f"grades exported to {csv_path}" + ("" if keep else " (temporary; --keep to keep it)"))
+        echo("note: the deleted test cell shows only as needs_manual_grade in the gradebook, not in the CSV")
+        echo("every expected score matched" if ok else "MISMATCH: some scores differ from what was expected")
+        return ok
+    finally:
+        if not keep:
+            shutil.rmtree(course, ignore_errors=True)
+
