@@ -1,0 +1,126 @@
+"""Mutants: each exercise's test cell must fail for every plausible wrong answer in tests/mutants/,
+and pass for every correct answer written differently in tests/alternates/.
+
+One kernel per notebook: the solution runs with SMOKE=True up to each exercise; at an answer cell each
+mutant replaces the solution and the test cell runs (it must fail), then the solution is restored and the
+notebook goes on. Cells after the last exercise are not run.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from conftest import NOTEBOOKS, ROOT
+from jupyter_client.manager import start_new_kernel
+
+from utils.course import Notebook, cell_source, cell_tags
+
+MUTANTS = ROOT / "tests" / "mutants"
+ALTERNATES = ROOT / "tests" / "alternates"
+HEADER = re.compile(r"^# %% mutant: *(\S.*?)\s*$", re.MULTILINE)
+TIMEOUT = 120  # seconds for one cell; a mutant that hangs counts as caught (nbgrader times it out too)
+
+
+def parse_mutants(path: Path) -> dict[str, str]:
+    """The sections of a mutant file: {name: replacement source of the answer cell}."""
+    text = path.read_text(encoding="utf-8")
+    parts = HEADER.split(text)
+    if parts[0].strip():
+        raise ValueError(f"{path}: text before the first '# %% mutant: NAME' line")
+    sections = dict(zip(parts[1::2], (body.strip() + "\n" for body in parts[2::2])))
+    if len(sections) != len(parts[1::2]):
+        raise ValueError(f"{path}: two mutants share a name")
+    return sections
+
+
+def mutants_for(nb: Notebook) -> dict[str, dict[str, str]]:
+    """{answer cell id: {mutant name: source}} for a notebook."""
+    folder = MUTANTS / nb.module / nb.stem
+    return {p.stem: parse_mutants(p) for p in sorted(folder.glob("*.py"))}
+
+
+def alternates_for(nb: Notebook) -> dict[str, str]:
+    """{answer cell id: a correct answer written differently} for a notebook."""
+    folder = ALTERNATES / nb.module / nb.stem
+    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py"))}
+
+
+class Kernel:
+    """A Jupyter kernel that runs code and reports (ok, error summary)."""
+
+    def __init__(self) -> None:
+        self.manager, self.client = start_new_kernel(kernel_name="python3", cwd=str(ROOT))
+
+    def run(self, code: str) -> tuple[bool, str]:
+        """Execute `code`; return (succeeded, 'Ename: evalue' or 'timeout')."""
+        try:
+            reply = self.client.execute_interactive(code, timeout=TIMEOUT, output_hook=lambda msg: None)
+        except TimeoutError:
+            self.manager.interrupt_kernel()
+            self.client.get_shell_msg(timeout=30)
+            return False, "timeout"
+        content = reply["content"]
+        if content["status"] == "ok":
+            return True, ""
+        return False, f"{content.get('ename')}: {content.get('evalue')}"[:200]
+
+    def close(self) -> None:
+        """Shut the kernel down."""
+        self.client.stop_channels()
+        self.manager.shutdown_kernel(now=True)
+
+
+WITH_EXERCISES = [nb for nb in NOTEBOOKS if nb.exercises()]
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", WITH_EXERCISES, ids=lambda nb: nb.name)
+def test_every_exercise_has_two_mutants(nb: Notebook) -> None:
+    """DESIGN: at least two plausible wrong implementations per exercise, and none for unknown cells."""
+    mutants = mutants_for(nb)
+    answers = {e.answer_id for e in nb.exercises()}
+    assert not set(mutants) - answers, f"mutant files for unknown answer cells: {set(mutants) - answers}"
+    thin = {a: len(mutants.get(a, {})) for a in answers if len(mutants.get(a, {})) < 2}
+    assert not thin, f"{nb.name}: exercises with fewer than 2 mutants: {thin}"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", WITH_EXERCISES, ids=lambda nb: nb.name)
+def test_tests_catch_mutants_and_accept_alternates(nb: Notebook) -> None:
+    """Every mutant makes its test cell fail; the solution and any alternate make it pass."""
+    cells = nb.cells()
+    exercises = {e.answer_index: e for e in nb.exercises()}
+    last = max(e.test_index for e in exercises.values())
+    mutants, alternates = mutants_for(nb), alternates_for(nb)
+    escaped, broken = [], []
+    kernel = Kernel()
+    try:
+        for index, cell in enumerate(cells[: last + 1]):
+            if cell.get("cell_type") != "code":
+                continue
+            source = cell_source(cell)
+            exercise = exercises.get(index)
+            if exercise is not None:
+                test_source = cell_source(cells[exercise.test_index])
+                variants = [(f"mutant {n!r}", s, False) for n, s in mutants.get(exercise.answer_id, {}).items()]
+                if exercise.answer_id in alternates:
+                    variants.append(("alternate", alternates[exercise.answer_id], True))
+                for label, variant, should_pass in variants:
+                    defined, why = kernel.run(variant)
+                    if not defined:
+                        broken.append(f"{exercise.answer_id} {label} does not even define: {why}")
+                        continue
+                    passed, why = kernel.run(test_source)
+                    if passed != should_pass:
+                        (escaped if not should_pass else broken).append(
+                            f"{exercise.test_id}: {label} " + ("passed the tests" if passed else f"failed: {why}"))
+            ok, why = kernel.run(source)
+            assert ok, f"{nb.name}: solution cell {index} ({cell.get('id')}) failed: {why}"
+            if "parameters" in cell_tags(cell):
+                assert kernel.run("SMOKE = True")[0]
+    finally:
+        kernel.close()
+    assert not broken, "\n".join(broken)
+    assert not escaped, "mutants not caught by their tests:\n" + "\n".join(escaped)
