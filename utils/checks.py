@@ -41,7 +41,11 @@ def check_sync(root: Path, nbs: list[Notebook]) -> list[str]:
     problems = []
     for module in sorted({nb.module for nb in nbs}):
         with tempfile.TemporaryDirectory(prefix="paperlab-release-") as tmp:
-            fresh_dir = generate(root, module, Path(tmp))
+            try:
+                fresh_dir = generate(root, module, Path(tmp))
+            except CourseError as exc:
+                problems.append(str(exc))
+                continue
             fresh = {p.name: p.read_bytes() for p in sorted(fresh_dir.glob("*.ipynb"))}
         committed_dir = root / LESSONS / module
         committed = {p.name: p.read_bytes() for p in sorted(committed_dir.glob("*.ipynb"))}

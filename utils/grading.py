@@ -135,8 +135,9 @@ def _nbgrader(course: Path, *args: str) -> None:
 
 
 def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeout: int = 10,
-               echo: Callable[[str], None] = print) -> bool:
-    """Release `module`, autograde every simulated student, export grades; print expected versus actual."""
+               echo: Callable[[str], None] = print, course: Path | None = None) -> bool:
+    """Release `module`, autograde every simulated student, export grades; print expected versus actual.
+    The course folder is temporary unless `keep` or an empty `course` folder is given."""
     from nbgrader.api import Gradebook
 
     source = root / SOLUTIONS / module
@@ -144,7 +145,9 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
         raise CourseError(f"unknown module {module!r} (no {source})")
     if timeout < 1:
         raise CourseError(f"timeout must be >= 1 second, got {timeout}")
-    course = Path(tempfile.mkdtemp(prefix="paperlab-grade-demo-"))
+    keep = keep or course is not None
+    course = Path(course) if course is not None else Path(tempfile.mkdtemp(prefix="paperlab-grade-demo-"))
+    course.mkdir(parents=True, exist_ok=True)
     try:
         (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=timeout))
         shutil.copytree(source, course / "source" / module)

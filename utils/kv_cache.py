@@ -310,13 +310,13 @@ def selective_recompute(model: TinyDecoder, idx: torch.Tensor, cache: KVCache,
 class TrainConfig:
     """Training hyper-parameters of the shipped checkpoint."""
 
-    steps: int = 3000
-    batch: int = 16
+    steps: int = 750
+    batch: int = 8
     n_chunks: int = 4
-    lr: float = 2e-3
+    lr: float = 3e-3
     warmup: int = 100
     weight_decay: float = 0.05
-    align: float = 0.0  # weight of the cross-layer K/V alignment term (0 = plain language modelling)
+    align: float = 0.05  # weight of the cross-layer K/V alignment term (0 = plain language modelling)
     align_from: int = 2  # first layer whose cache is pulled towards the next layer's
     seed: int = 0
 

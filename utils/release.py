@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -27,6 +28,13 @@ def tool_env() -> dict[str, str]:
     return env
 
 
+def failure_line(log: str) -> str:
+    """The most telling line of a tool's log: the last exception raised, else the last line."""
+    lines = [ln.strip() for ln in log.splitlines() if ln.strip()]
+    raised = [ln for ln in lines if re.match(r"^[\w.]*(Error|Exception|Invalid\w*):? ", ln)]
+    return (raised or lines or ["(no output)"])[-1]
+
+
 def generate(root: Path, module: str, dest: Path | None = None) -> Path:
     """Run `nbgrader generate_assignment MODULE --force`; into `dest` (no gradebook) when given."""
     args = [sys.executable, "-m", "nbgrader", "generate_assignment", module, "--force",
@@ -35,9 +43,7 @@ def generate(root: Path, module: str, dest: Path | None = None) -> Path:
         args += ["--no-db", f"--CourseDirectory.release_directory={Path(dest).resolve()}"]
     proc = subprocess.run(args, cwd=root, capture_output=True, text=True, env=tool_env())
     if proc.returncode != 0:
-        lines = [ln for ln in (proc.stderr + proc.stdout).splitlines() if ln.strip()]
-        detail = next((ln for ln in reversed(lines) if "Error" in ln or "error" in ln), lines[-1] if lines else "")
-        raise CourseError(f"nbgrader could not release {module}: {detail.strip()}")
+        raise CourseError(f"nbgrader could not release {module}: {failure_line(proc.stderr + proc.stdout)}")
     return (Path(dest) if dest is not None else root / LESSONS) / module
 
 

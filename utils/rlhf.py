@@ -27,7 +27,8 @@ PATTERN = (4, 7)  # the bigram "4 then 7": +1.5, invisible to a bag-of-tokens re
 GOOD_VALUE = 1.0
 BAD_VALUE = -3.0
 PATTERN_VALUE = 1.5
-MAX_USEFUL_REPEATS = 2
+MAX_USEFUL_REPEATS = 3
+STICKINESS = 0.15  # extra probability of repeating the previous token in the base chain
 REPEAT_PENALTY = 1.5  # per copy of any token beyond MAX_USEFUL_REPEATS: monotony is punished
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -94,6 +95,7 @@ class ToyWorld:
         self.start = mixed[0]  # (V,)
         transition = mixed[1:].clone()  # (V, V): row = previous token
         transition[PATTERN[0], PATTERN[1]] += 0.35  # make the rewarded bigram common enough to learn
+        transition += STICKINESS * torch.eye(VOCAB_SIZE)  # repeats are common, so preferences show their cost
         self.transition = transition / transition.sum(dim=1, keepdim=True)
 
     def sample_base(self, n: int, generator: torch.Generator) -> torch.Tensor:
@@ -231,7 +233,7 @@ def sft(policy: GRUPolicy, tokens: torch.Tensor, steps: int, generator: torch.Ge
     return losses
 
 
-WORLD_VERSION = 1  # bump when the world or the policy changes: it invalidates cached references
+WORLD_VERSION = 3  # bump when the world or the policy changes: it invalidates cached references
 REFERENCE_CONFIG = {"world": WORLD_VERSION, "n": 20_000, "steps": 200, "batch_size": 256, "lr": 3e-3, "embed": 32, "hidden": 64}
 
 

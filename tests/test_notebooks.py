@@ -1,0 +1,50 @@
+"""Every notebook executes headlessly: solutions cleanly (SMOKE, or full with --full), lessons failing
+only with NotImplementedError from their unfinished exercises."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import NOTEBOOKS
+
+from utils.course import LESSONS, SOLUTIONS, Notebook
+from utils.execute import claim_lines, run
+
+SMOKE_BUDGET = 120  # seconds: DESIGN's 30 s with generous room for a loaded CI machine
+FULL_BUDGET = 600  # seconds: DESIGN's 3 minutes, generously
+
+
+def _ids(nb: Notebook) -> str:
+    return nb.name
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=_ids)
+def test_solution_runs_in_smoke_mode(nb: Notebook) -> None:
+    """The solution executes under papermill with SMOKE=True and prints its claim checks."""
+    result = run(nb, which=SOLUTIONS, smoke=True, timeout=SMOKE_BUDGET)
+    assert result.status == "ok", f"{nb.name}: {result.failure} (see {result.output})"
+    assert claim_lines(result.output), f"{nb.name}: the claim-check cell printed no 'paper: ... | here: ...' line"
+    assert result.seconds < SMOKE_BUDGET, f"{nb.name}: smoke run took {result.seconds:.0f} s"
+
+
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=_ids)
+def test_lesson_fails_only_on_unfinished_exercises(nb: Notebook) -> None:
+    """The lesson executes; every error is an unfinished exercise (or a knock-on NameError of one)."""
+    result = run(nb, which=LESSONS, smoke=True, timeout=SMOKE_BUDGET)
+    assert result.status != "failed", f"{nb.name}: {result.failure} (see {result.output})"
+    exercises = nb.exercises()
+    if exercises:
+        assert result.status == "unfinished", f"{nb.name}: has exercises, yet no NotImplementedError was raised"
+        assert len(result.unfinished) >= len(exercises)
+
+
+@pytest.mark.slow
+@pytest.mark.notebook
+@pytest.mark.parametrize("nb", NOTEBOOKS, ids=_ids)
+def test_solution_full_run_reproduces_claims(nb: Notebook) -> None:
+    """With full parameters every claim check passes (claim() raises otherwise) within the budget."""
+    result = run(nb, which=SOLUTIONS, smoke=False, timeout=FULL_BUDGET)
+    assert result.status == "ok", f"{nb.name}: {result.failure} (see {result.output})"
+    lines = claim_lines(result.output)
+    assert lines and all(line.rstrip().endswith("PASS") for line in lines), "\n".join(lines)

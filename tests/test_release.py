@@ -1,0 +1,86 @@
+"""Release and integrity: lessons are generated deterministically and `paperlab check` passes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from utils.checks import run_checks
+from utils.course import LESSONS, SOLUTIONS, modules, select
+from utils.release import generate
+
+
+def test_course_passes_every_check(root: Path) -> None:
+    """Sync, no outputs, nbgrader metadata, no leaks, anatomy: every check has no problem."""
+    problems = {name: found for name, found in run_checks(root).items() if found}
+    assert not problems, json.dumps(problems, indent=2)
+
+
+def test_release_is_byte_deterministic(root: Path, tmp_path: Path) -> None:
+    """Two releases of the same sources are identical, byte for byte."""
+    module = modules(root)[0]
+    first = generate(root, module, tmp_path / "a")
+    second = generate(root, module, tmp_path / "b")
+    names = sorted(p.name for p in first.glob("*.ipynb"))
+    assert names and names == sorted(p.name for p in second.glob("*.ipynb"))
+    for name in names:
+        assert (first / name).read_bytes() == (second / name).read_bytes(), name
+
+
+def test_lessons_have_stubs_not_solutions(root: Path) -> None:
+    """Each lesson answer cell raises NotImplementedError instead of holding the solution."""
+    for lesson in sorted((root / LESSONS).rglob("*.ipynb")):
+        cells = json.loads(lesson.read_text())["cells"]
+        answers = [c for c in cells if c.get("metadata", {}).get("nbgrader", {}).get("solution")
+                   and c["cell_type"] == "code"]
+        for cell in answers:
+            assert "raise NotImplementedError()" in "".join(cell["source"]), (lesson, cell["id"])
+
+
+@pytest.fixture()
+def course_copy(root: Path, tmp_path: Path) -> Path:
+    """A throwaway copy of the course (sources, lessons, config, utils) to plant faults in."""
+    for name in (SOLUTIONS, LESSONS, "utils"):
+        shutil.copytree(root / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__", "*.pt"))
+    shutil.copy(root / "nbgrader_config.py", tmp_path)
+    return tmp_path
+
+
+def _edit(path: Path, fn) -> None:
+    nb = json.loads(path.read_text())
+    fn(nb)
+    path.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n")
+
+
+def test_check_catches_planted_faults(course_copy: Path) -> None:
+    """Each check fails on the fault it exists for."""
+    sol = course_copy / SOLUTIONS / "00_welcome" / "welcome.ipynb"
+    les = course_copy / LESSONS / "00_welcome" / "welcome.ipynb"
+
+    def plant(nb):
+        cells = nb["cells"]
+        cells[0]["source"] = "# Welcome\n\nno card fields"  # anatomy: papers/time/points
+        for cell in cells:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if meta.get("grade_id") == "ma-loop-tests":
+                meta["locked"] = False  # metadata: unlocked test
+                meta["grade_id"] = "lse-tests"  # metadata: duplicate grade id
+            if "claim-check" in cell.get("metadata", {}).get("tags", []):
+                cell["metadata"]["tags"] = []  # anatomy: no claim check
+        cells[2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]  # outputs
+
+    welcome = select(course_copy, ["00_welcome"])
+    assert not any(run_checks(course_copy, welcome).values())
+    _edit(sol, lambda nb: nb["cells"][1].update(source="edited after the release"))
+    assert "out of sync" in json.dumps(run_checks(course_copy, welcome))
+    _edit(sol, plant)
+    _edit(les, lambda nb: nb["cells"].append(
+        {"cell_type": "code", "id": "leak", "metadata": {}, "outputs": [], "execution_count": None,
+         "source": "### BEGIN " + "SOLUTION\nx = 1\n### END " + "SOLUTION"}))
+    text = json.dumps(run_checks(course_copy, welcome))
+    for expected in ("could not release", "has outputs", "is not locked", "used twice", "no **Papers:**",
+                     "no claim-check", "contains a solution block"):
+        assert expected in text, f"check did not report {expected!r}: {text}"

@@ -1,0 +1,135 @@
+"""Unit tests of the course tooling in utils/: course discovery, authoring, helpers, triage, CLI errors."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from utils import authoring
+from utils.common import ClaimError, check_params, claim, positive_int, set_seed
+from utils.course import CourseError, exercises_of, find_root, parse_card, read_notebook, select
+from utils.execute import assigned_names, notebook_namespace, triage_lesson
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "utils.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": ""})
+
+
+def test_card_is_parsed() -> None:
+    card = parse_card([authoring.markdown("c", "# T\n\n**Papers:** A (2024)\n\n**Time:** 25 min\n\n**Points:** 7")])
+    assert (card.title, card.papers, card.minutes, card.points) == ("T", "A (2024)", 25, 7)
+    assert parse_card([authoring.code("c", "x = 1")]) is None
+
+
+def test_exercises_pair_answers_with_tests() -> None:
+    cells = [authoring.answer("a1", "def f(): pass"), authoring.markdown("m", "text"),
+             authoring.tests("t1", "assert True", points=2), authoring.answer("a2", "def g(): pass"),
+             authoring.tests("t2", "assert True", points=3)]
+    found = exercises_of(cells)
+    assert [(e.answer_id, e.test_id, e.points) for e in found] == [("a1", "t1", 2.0), ("a2", "t2", 3.0)]
+
+
+def test_authoring_validates_and_normalises(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="cell_id"):
+        authoring.code("bad id!", "x")
+    with pytest.raises(ValueError, match="duplicate"):
+        authoring.new_notebook([authoring.code("a", "x"), authoring.code("a", "y")])
+    with pytest.raises(ValueError, match="points"):
+        authoring.tests("t", "pass", points=0)
+    nb = authoring.new_notebook([authoring.code("a", "x = 1")])
+    nb["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
+    nb["cells"].append({"cell_type": "code", "metadata": {}, "source": ["y", " = 2"], "outputs": [],
+                        "execution_count": 3})
+    path = tmp_path / "n.ipynb"
+    assert authoring.save(nb, path) is True
+    saved = read_notebook(path)
+    assert saved["cells"][0]["outputs"] == [] and saved["cells"][1]["execution_count"] is None
+    assert saved["cells"][1]["id"] == authoring.stable_id(1, saved["cells"][1])
+    assert authoring.save(read_notebook(path), path) is False  # idempotent
+
+
+def test_read_notebook_errors_are_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json")
+    with pytest.raises(CourseError, match="not valid JSON"):
+        read_notebook(bad)
+    with pytest.raises(CourseError, match="no such notebook"):
+        read_notebook(tmp_path / "missing.ipynb")
+
+
+def test_select_resolves_names(root: Path) -> None:
+    assert [nb.name for nb in select(root, ["00_welcome"])] == ["00_welcome/welcome"]
+    assert [nb.name for nb in select(root, ["lessons/00_welcome/welcome.ipynb"])] == ["00_welcome/welcome"]
+    with pytest.raises(CourseError, match="unknown notebook"):
+        select(root, ["no_such_module"])
+
+
+def test_find_root_errors_outside_a_course(tmp_path: Path) -> None:
+    with pytest.raises(CourseError, match="no course found"):
+        find_root(tmp_path)
+
+
+def test_helpers_validate() -> None:
+    assert torch.equal(torch.rand(3, generator=set_seed(4)), torch.rand(3, generator=set_seed(4)))
+    with pytest.raises(ValueError, match="seed"):
+        set_seed(-1)
+    with pytest.raises(ValueError, match="STEPS=0"):
+        check_params(STEPS=(0, positive_int, "an int >= 1"))
+    assert claim("x", "p", "h", ok=False, smoke=True) is False
+    with pytest.raises(ClaimError):
+        claim("x", "p", "h", ok=False)
+
+
+def test_triage_accepts_only_unfinished_work() -> None:
+    def cell(src: str, ename: str | None = None, evalue: str = "") -> dict:
+        c = authoring.code(f"c{abs(hash(src)) % 10**6}", src)
+        if ename:
+            c["outputs"] = [{"output_type": "error", "ename": ename, "evalue": evalue, "traceback": []}]
+        return c
+
+    ok_cells = [cell("res = f()", "NotImplementedError"), cell("print(res)", "NameError", "name 'res' is not defined")]
+    assert triage_lesson(ok_cells)[1] is None and len(triage_lesson(ok_cells)[0]) == 2
+    bad = [cell("res = f()", "NotImplementedError"), cell("print(other)", "NameError", "name 'other' is not defined")]
+    assert "other" in triage_lesson(bad)[1]
+    assert "ZeroDivisionError" in triage_lesson([cell("1/0", "ZeroDivisionError", "division by zero")])[1]
+    assert assigned_names("import numpy as np\nfor i in range(3):\n    a, b = 1, 2\ndef f(): pass") >= {"np", "i", "a", "b", "f"}
+
+
+def test_notebook_namespace_runs_cells_in_process(root: Path) -> None:
+    ns = notebook_namespace(root / "solutions/00_welcome/welcome.ipynb", until="lse-tests", smoke=True)
+    assert ns["SMOKE"] is True and ns["LENGTH"] <= 4_000
+    assert math.isclose(ns["logsumexp"](torch.zeros(4)).item(), math.log(4), rel_tol=1e-6)
+    with pytest.raises(ValueError, match="not a cell id"):
+        notebook_namespace(root / "solutions/00_welcome/welcome.ipynb", until="nope")
+
+
+def test_cli_bad_input_is_one_line_and_nonzero(root: Path, tmp_path: Path) -> None:
+    proc = _cli("run", "--smoke", "no_such_notebook", cwd=root)
+    assert proc.returncode == 2 and proc.stderr.strip().count("\n") == 0
+    assert "unknown notebook or module 'no_such_notebook'" in proc.stderr
+    proc = _cli("list", cwd=tmp_path)  # no nbgrader_config.py here
+    assert proc.returncode == 2 and "no course found" in proc.stderr and proc.stderr.strip().count("\n") == 0
+    course = tmp_path / "course"
+    (course / "solutions" / "m").mkdir(parents=True)
+    (course / "nbgrader_config.py").write_text("c = get_config()\n")
+    (course / "solutions" / "m" / "broken.ipynb").write_text("{oops")
+    proc = _cli("list", cwd=course)
+    assert proc.returncode == 2 and "not valid JSON" in proc.stderr and proc.stderr.strip().count("\n") == 0
+
+
+def test_cli_list_shows_points_and_time(root: Path) -> None:
+    proc = _cli("list", "00_welcome", cwd=root)
+    assert proc.returncode == 0, proc.stderr
+    assert "00_welcome/welcome" in proc.stdout and "15 min" in proc.stdout and " 6 " in proc.stdout
+
+
+def test_committed_notebooks_are_valid_json(root: Path) -> None:
+    for path in sorted((root / "solutions").rglob("*.ipynb")) + sorted((root / "lessons").rglob("*.ipynb")):
+        assert json.loads(path.read_text())["nbformat"] == 4, path
