@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import ast
+import contextlib
+import io
 import json
 import os
 import time
@@ -188,9 +190,10 @@ def claim_lines(path: Path) -> list[str]:
 
 
 def notebook_namespace(path: str | Path, until: str | None = None, smoke: bool = True,
-                       **parameters: Any) -> dict[str, Any]:
+                       quiet: bool = True, **parameters: Any) -> dict[str, Any]:
     """Run a notebook's code cells in this process, up to (not including) cell id `until`, with the
-    parameters cell's values overridden by SMOKE=`smoke` and `parameters`; return the namespace."""
+    parameters cell's values overridden by SMOKE=`smoke` and `parameters`; return the namespace.
+    What the cells print is swallowed unless `quiet` is False."""
     cells = read_notebook(Path(path))["cells"]
     if until is not None and until not in {c.get("id") for c in cells}:
         raise ValueError(f"until={until!r} is not a cell id of {path}")
@@ -202,7 +205,8 @@ def notebook_namespace(path: str | Path, until: str | None = None, smoke: bool =
             continue
         source = "\n".join(line for line in cell_source(cell).splitlines()
                            if not line.lstrip().startswith(("%", "!")))
-        exec(compile(source, f"{path}:{cell.get('id')}", "exec"), namespace)
+        with contextlib.redirect_stdout(io.StringIO()) if quiet else contextlib.nullcontext():
+            exec(compile(source, f"{path}:{cell.get('id')}", "exec"), namespace)
         if "parameters" in cell_tags(cell):
             namespace.update({"SMOKE": smoke, **parameters})
     return namespace

@@ -1,0 +1,61 @@
+# Paper Lab: `make lab` for students, `make test` for everyone; see README.md.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+# Root (a container, CI) may run Jupyter only with --allow-root.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+PYTEST_WORKERS ?= 2
+
+.PHONY: setup lab test test-full run run-smoke release check grade-demo bench lint clean
+
+## setup: create .venv and install the course (skipped while pyproject.toml and constraints.txt are unchanged)
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Paper Lab needs Python 3.10 or newer, found " + sys.version.split()[0])'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@echo "installing Paper Lab into $(VENV) (torch pinned by constraints.txt) ..."
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@touch $(STAMP)
+
+## lab: start JupyterLab on the course, nbgrader extensions enabled
+lab: setup
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) lessons/00_welcome/welcome.ipynb
+
+## test: the whole test suite on two workers (smoke runs of every notebook, mutants, grading, browser)
+test: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS)
+
+## test-full: the test suite plus every solution notebook at full parameters with its claims asserted
+test-full: setup
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --full
+
+## run: execute every solution notebook headlessly with full parameters (claims asserted)
+run: setup
+	$(BIN)/paperlab run
+
+run-smoke: setup
+	$(BIN)/paperlab run --smoke
+
+## release: regenerate lessons/ from solutions/ with nbgrader
+release: setup
+	$(BIN)/paperlab release
+
+## check: sync, outputs, nbgrader metadata, leaks, anatomy
+check: setup
+	$(BIN)/paperlab check
+
+## grade-demo: release, autograde simulated students, export grades, compare with expected
+grade-demo: setup
+	$(BIN)/paperlab grade-demo
+
+## bench: speed ratios measured side by side
+bench: setup
+	$(BIN)/paperlab bench
+
+lint: setup
+	$(BIN)/ruff check utils tests solutions
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache
