@@ -22,14 +22,13 @@ VOCAB_SIZE = 16
 SEQ_LEN = 10
 BOS = VOCAB_SIZE  # start symbol: an input of the policy, never an output
 BAD_TOKEN = 13  # the clearly bad token: -3 each time it appears
-GOOD_TOKENS = (2, 5, 9)  # +1 each, but only up to MAX_USEFUL_REPEATS copies
+GOOD_TOKENS = (2, 5, 9)  # +1 each
 PATTERN = (4, 7)  # the bigram "4 then 7": +1.5, invisible to a bag-of-tokens reward model
 GOOD_VALUE = 1.0
 BAD_VALUE = -3.0
 PATTERN_VALUE = 1.5
-MAX_USEFUL_REPEATS = 3
+STUTTER_VALUE = -2.5  # each token equal to the one before it ("+9 +9"): also invisible to a bag of tokens
 STICKINESS = 0.15  # extra probability of repeating the previous token in the base chain
-REPEAT_PENALTY = 1.5  # per copy of any token beyond MAX_USEFUL_REPEATS: monotony is punished
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE_DIR = ROOT / "build" / "rlhf"
@@ -54,10 +53,9 @@ def true_reward(tokens: torch.Tensor) -> torch.Tensor:
     values = torch.zeros(VOCAB_SIZE)
     values[list(GOOD_TOKENS)] = GOOD_VALUE
     values[BAD_TOKEN] = BAD_VALUE
-    reward = counts @ values
-    reward = reward - REPEAT_PENALTY * (counts - MAX_USEFUL_REPEATS).clamp(min=0).sum(dim=1)
     pattern = ((tokens[:, :-1] == PATTERN[0]) & (tokens[:, 1:] == PATTERN[1])).sum(dim=1).float()
-    return reward + PATTERN_VALUE * pattern
+    stutter = (tokens[:, :-1] == tokens[:, 1:]).sum(dim=1).float()
+    return counts @ values + PATTERN_VALUE * pattern + STUTTER_VALUE * stutter
 
 
 @dataclass(frozen=True)
@@ -233,7 +231,7 @@ def sft(policy: GRUPolicy, tokens: torch.Tensor, steps: int, generator: torch.Ge
     return losses
 
 
-WORLD_VERSION = 3  # bump when the world or the policy changes: it invalidates cached references
+WORLD_VERSION = 5  # bump when the world or the policy changes: it invalidates cached references
 REFERENCE_CONFIG = {"world": WORLD_VERSION, "n": 20_000, "steps": 200, "batch_size": 256, "lr": 3e-3, "embed": 32, "hidden": 64}
 
 
