@@ -318,6 +318,7 @@ class TrainConfig:
     weight_decay: float = 0.05
     align: float = 0.05  # weight of the cross-layer K/V alignment term (0 = plain language modelling)
     align_from: int = 2  # first layer whose cache is pulled towards the next layer's
+    answer_weight: float = 0.0  # extra loss weight on the queried digits (they need the far context)
     seed: int = 0
 
 
@@ -339,11 +340,14 @@ def adjacent_cosine(cache: KVCache) -> torch.Tensor:
 def train_loss(model: TinyDecoder, x: torch.Tensor, tcfg: TrainConfig) -> tuple[torch.Tensor, torch.Tensor]:
     """Language-modelling loss plus the optional alignment term; returns (total, lm)."""
     logits, cache = model(x[:, :-1])
-    lm = F.cross_entropy(logits.reshape(-1, logits.shape[-1]), x[:, 1:].reshape(-1))
-    if tcfg.align <= 0:
-        return lm, lm
-    cos = adjacent_cosine(cache[tcfg.align_from:])
-    return lm + tcfg.align * (1 - cos).mean(), lm
+    nll = F.cross_entropy(logits.transpose(1, 2), x[:, 1:], reduction="none")
+    lm = nll.mean()
+    total = lm
+    if tcfg.answer_weight > 0:
+        total = total + tcfg.answer_weight * (nll * answer_mask(x)[:, :-1]).sum() / nll.numel()
+    if tcfg.align > 0:
+        total = total + tcfg.align * (1 - adjacent_cosine(cache[tcfg.align_from:])).mean()
+    return total, lm
 
 
 def heldout_batch(n: int = 64, n_chunks: int = 4) -> torch.Tensor:
@@ -400,6 +404,39 @@ def train(cfg: Config | None = None, tcfg: TrainConfig | None = None, out: Path 
     return model
 
 
+@torch.no_grad()
+def score_continuation(model: TinyDecoder, x: torch.Tensor, n_context: int, cache: KVCache | None = None,
+                       ref_logits: torch.Tensor | None = None) -> dict[str, float | torch.Tensor]:
+    """Quality of predicting x[:, n_context + 1:] when the first `n_context` tokens are served from `cache`.
+
+    `cache` (default: the exact prefill cache) stands for positions 0..n_context-1 (it may hold
+    fewer tokens, e.g. after eviction); the continuation sits at positions n_context.. and its own
+    K/V are computed fresh. Returns the loss (nats/char), the loss and top-1 accuracy on queried
+    digits, and, given the full-cache `ref_logits`, the mean KL(full || this) and top-1 agreement.
+    """
+    if x.dim() != 2 or not 0 < n_context < x.shape[1] - 1:
+        raise ValueError(f"x must be (batch, length > n_context + 1) with n_context > 0, got {tuple(x.shape)}, {n_context}")
+    if cache is None:
+        _, cache = model(x[:, :n_context])
+    if cache[0][0].shape[2] > n_context:
+        raise ValueError(f"cache must hold at most {n_context} tokens, got {cache[0][0].shape[2]}")
+    logits, _ = model(x[:, n_context:-1], past=cache, start_pos=n_context)
+    target = x[:, n_context + 1:]
+    nll = F.cross_entropy(logits.transpose(1, 2), target, reduction="none")
+    m = answer_mask(x)[:, n_context:-1]
+    out: dict[str, float | torch.Tensor] = {
+        "loss": nll.mean().item(),
+        "answer_loss": nll[m].mean().item() if m.any() else float("nan"),
+        "answer_acc": (logits.argmax(-1) == target)[m].float().mean().item() if m.any() else float("nan"),
+        "logits": logits,
+    }
+    if ref_logits is not None:
+        lp, lq = ref_logits.log_softmax(-1), logits.log_softmax(-1)
+        out["kl"] = (lp.exp() * (lp - lq)).sum(-1).mean().item()
+        out["top1"] = (ref_logits.argmax(-1) == logits.argmax(-1)).float().mean().item()
+    return out
+
+
 def load_model(path: Path | str = CHECKPOINT) -> TinyDecoder:
     """The shipped trained model, in eval mode."""
     path = Path(path)
@@ -419,10 +456,13 @@ def main(argv: list[str] | None = None) -> None:
     p.add_argument("--out", type=Path, default=CHECKPOINT)
     p.add_argument("--align", type=float, default=TrainConfig.align)
     p.add_argument("--lr", type=float, default=TrainConfig.lr)
+    p.add_argument("--answer-weight", type=float, default=TrainConfig.answer_weight)
+    p.add_argument("--d-model", type=int, default=Config.d_model)
+    p.add_argument("--heads", type=int, default=Config.n_heads)
     p.add_argument("--log-every", type=int, default=100)
     a = p.parse_args(argv)
     if a.command == "train":
-        train(tcfg=TrainConfig(steps=a.steps, align=a.align, lr=a.lr), out=a.out, log_every=a.log_every)
+        train(cfg=Config(d_model=a.d_model, n_heads=a.heads), tcfg=TrainConfig(steps=a.steps, align=a.align, lr=a.lr, answer_weight=a.answer_weight), out=a.out, log_every=a.log_every)
     print(evaluate(load_model(a.out)))
 
 
