@@ -155,7 +155,7 @@ def sample_grid_trajectories(log_pf_all: torch.Tensor, ndim: int, height: int, b
     if not 0.0 <= epsilon <= 1.0:
         raise ValueError(f"epsilon must lie in [0, 1], got {epsilon}")
     probs_all = log_pf_all.detach().exp()
-    valid_all = torch.isfinite(log_pf_all.detach())
+    valid_all = grid_forward_mask(grid_states(ndim, height), height)  # exploration follows the DAG, not the policy
     uniform_all = valid_all.float() / valid_all.sum(1, keepdim=True)
     probs_all = (1 - epsilon) * probs_all + epsilon * uniform_all
     strides = height ** torch.arange(ndim - 1, -1, -1)
