@@ -145,7 +145,7 @@ def test_subset_lattice_structure():
     for k in range(1, 4):
         for row in range(lat.levels[k].numel()):
             mask = lat.levels[k][row].item()
-            for parent, item in zip(lat.parents[k][row].tolist(), lat.items[k][row].tolist()):
+            for parent, item in zip(lat.parents[k][row].tolist(), lat.items[k][row].tolist(), strict=True):
                 assert lat.levels[k - 1][parent].item() == mask - (1 << item)
     bits = lat.terminal_bits
     assert torch.equal(lat.terminal_index(bits), torch.arange(bits.shape[0]))
