@@ -4,6 +4,7 @@ its first code cells, and the rendered output is checked. Skips only when no Chr
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -29,15 +30,18 @@ def _free_port() -> int:
 
 @pytest.fixture()
 def jupyterlab(root: Path, tmp_path: Path):
-    """JupyterLab on a free loopback port, serving the course; yields (base url, token)."""
+    """JupyterLab on a free loopback port, serving a copy of the lessons (so that no autosave can
+    touch the committed ones); yields (base url, token)."""
     port, token = _free_port(), secrets.token_hex(16)
+    served = tmp_path / "course"
+    shutil.copytree(root / "lessons" / "00_welcome", served / "lessons" / "00_welcome")
     log = (tmp_path / "lab.log").open("w")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--ip=127.0.0.1", f"--port={port}",
-         f"--ServerApp.token={token}", f"--ServerApp.root_dir={root}", "--ServerApp.port_retries=0",
+         f"--ServerApp.token={token}", f"--ServerApp.root_dir={served}", "--ServerApp.port_retries=0",
          f"--LabApp.user_settings_dir={tmp_path / 'settings'}", f"--LabApp.workspaces_dir={tmp_path / 'ws'}",
          *(["--allow-root"] if os.geteuid() == 0 else [])],
-        cwd=root, stdout=log, stderr=subprocess.STDOUT)
+        cwd=served, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 90
     while time.time() < deadline:
@@ -81,12 +85,22 @@ def test_student_runs_first_cells_of_welcome_lesson(root: Path, jupyterlab) -> N
             expect(page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").first).to_be_attached(timeout=90_000)
             # the nbgrader extensions are enabled: their menu is in the menu bar
             expect(page.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader")).to_be_visible()
-            first = notebook.locator(".jp-CodeCell").first
-            first.locator(".jp-InputArea-editor").click()
-            page.keyboard.press("Shift+Enter")  # the parameters cell; the cursor moves to the setup cell
-            page.keyboard.press("Shift+Enter")  # the setup cell prints a ready line
-            output = notebook.locator(".jp-OutputArea-output", has_text="Paper Lab ready")
-            expect(output).to_be_visible(timeout=120_000)
+            run_button = page.locator(".jp-NotebookPanel:visible [data-command='notebook:run-cell-and-select-next']")
+            expect(page.get_by_text("Python 3 (ipykernel) | Idle")).to_be_visible(timeout=120_000)
+            for index in (0, 1):  # the parameters cell, then the setup cell that prints a ready line
+                cell = notebook.locator(".jp-CodeCell").nth(index)
+                prompt = cell.locator(".jp-InputPrompt")
+                for _attempt in range(4):  # a request sent while the kernel still connects can be lost
+                    prompt.click()
+                    run_button.click()
+                    try:
+                        expect(prompt).not_to_have_text("[ ]:", timeout=20_000)
+                        break
+                    except AssertionError:
+                        continue
+                expect(prompt).to_have_text(re.compile(r"\[\d+\]:"), timeout=120_000)
+            output = notebook.locator(".jp-CodeCell").nth(1).locator(".jp-OutputArea-output")
+            expect(output).to_contain_text("Paper Lab ready", timeout=60_000)
             text = output.inner_text()
             page.screenshot(path=str(shot))
         except Exception:
