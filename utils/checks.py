@@ -73,8 +73,8 @@ def check_outputs(root: Path, nbs: list[Notebook]) -> list[str]:
 
 def check_metadata(root: Path, nbs: list[Notebook]) -> list[str]:
     """nbgrader metadata: schema 3 (nbgrader's own validator), unique grade ids, points, locked tests."""
-    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
     from nbformat import reads
+    from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
     validator = MetadataValidator()
     problems = []

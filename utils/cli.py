@@ -8,14 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .course import LESSONS, SOLUTIONS, CourseError, find_root, select
-
-
-def _table(rows: list[Sequence[object]], header: Sequence[str]) -> str:
-    cells = [[str(x) for x in header]] + [[str(x) for x in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(header))]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in cells]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)
+from .tables import format_table
 
 
 def cmd_list(root: Path, args: argparse.Namespace) -> int:
@@ -27,7 +20,7 @@ def cmd_list(root: Path, args: argparse.Namespace) -> int:
         rows.append([nb.name, card.title if card else "(no title card)",
                      f"{points:g}", f"{card.minutes} min" if card and card.minutes else "?",
                      (card.papers if card else "")[:70]])
-    print(_table(rows, ["notebook", "title", "points", "time", "papers"]))
+    print(format_table(rows, ["notebook", "title", "points", "time", "papers"]))
     return 0
 
 
@@ -47,7 +40,7 @@ def cmd_run(root: Path, args: argparse.Namespace) -> int:
     report = write_report(root, results)
     rows = [[r.notebook, r.status + (f" ({len(r.unfinished)} unfinished)" if r.unfinished else ""),
              f"{r.seconds:.1f}"] for r in results]
-    print(_table(rows, ["notebook", "status", "seconds"]))
+    print(format_table(rows, ["notebook", "status", "seconds"]))
     for r in results:
         if r.failed:
             print(f"FAILED {r.which}/{r.notebook}: {r.failure}  (executed copy: {r.output})")

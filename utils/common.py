@@ -20,7 +20,7 @@ def set_seed(seed: int) -> torch.Generator:
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative int, got {seed!r}")
     random.seed(seed)
-    np.random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (lessons may use the legacy global generator)
     torch.manual_seed(seed)
     return torch.Generator().manual_seed(seed)
 

@@ -12,7 +12,16 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .course import BUILD, LESSONS, SOLUTIONS, CourseError, Notebook, cell_source, cell_tags, read_notebook
+from .course import (
+    BUILD,
+    LESSONS,
+    SOLUTIONS,
+    CourseError,
+    Notebook,
+    cell_source,
+    cell_tags,
+    read_notebook,
+)
 
 KERNEL = "python3"
 EXPECTED = "NotImplementedError"

@@ -17,6 +17,7 @@ from typing import Any
 
 from .course import SOLUTIONS, CourseError, cell_source, exercises_of, nbgrader_meta, read_notebook
 from .release import tool_env
+from .tables import format_table
 
 ALTERNATES = Path("tests") / "alternates"
 
@@ -188,11 +189,8 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
                              f"{exported.get(student.name, float('nan')):g}",
                              "yes" if student.flagged else "no", "yes" if flagged else "no",
                              "ok" if match else "MISMATCH"))
-        header = ("student", "submission", "expected", "gradebook", "csv", "flag expected",
-                  "needs manual grade", "verdict")
-        widths = [max(len(str(r[i])) for r in [header, *rows]) for i in range(len(header))]
-        for r in [header, tuple("-" * w for w in widths), *rows]:
-            echo("  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip())
+        echo(format_table(rows, ("student", "submission", "expected", "gradebook", "csv", "flag expected",
+                                 "needs manual grade", "verdict")))
         echo(f"grades exported to {csv_path}" + ("" if keep else " (temporary; --keep to keep it)"))
         echo("note: the deleted test cell shows only as needs_manual_grade in the gradebook, not in the CSV")
         echo("every expected score matched" if ok else "MISMATCH: some scores differ from what was expected")
