@@ -133,3 +133,15 @@ def test_cli_list_shows_points_and_time(root: Path) -> None:
 def test_committed_notebooks_are_valid_json(root: Path) -> None:
     for path in sorted((root / "solutions").rglob("*.ipynb")) + sorted((root / "lessons").rglob("*.ipynb")):
         assert json.loads(path.read_text())["nbformat"] == 4, path
+
+
+def test_plotting_labels_and_validates() -> None:
+    from utils.plotting import label, line_plot, subplots
+
+    ax = line_plot([1, 2, 3], {"a": [1, 4, 9]}, "title", "x", "y", logy=True)
+    assert (ax.get_title(), ax.get_xlabel(), ax.get_ylabel()) == ("title", "x", "y")
+    assert ax.get_legend() is not None and ax.get_yscale() == "log"
+    with pytest.raises(ValueError, match="series 'b' has 2 points"):
+        line_plot([1, 2, 3], {"b": [1, 2]}, "t", "x", "y")
+    with pytest.raises(ValueError, match="non-empty"):
+        label(subplots()[1], "", "x", "y")

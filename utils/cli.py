@@ -54,7 +54,7 @@ def cmd_release(root: Path, args: argparse.Namespace) -> int:
 
     modules = sorted({nb.module for nb in select(root, args.names)})
     for path in release(root, modules):
-        print(f"normalised {path.relative_to(root)} (outputs stripped, ids fixed)")
+        print(f"rewrote {path.relative_to(root)} in canonical form (no outputs, stable ids)")
     print(f"released {', '.join(modules)} into {LESSONS}/")
     return 0
 
