@@ -22,7 +22,7 @@ import torch.nn.functional as F
 DATA_DIR = Path(__file__).resolve().parent / "data"
 CHECKPOINT = DATA_DIR / "kv_model.pt"
 
-ALPHABET = " abcdefghijklmnopqrstuvwxyz0123456789=;?.,\n"
+ALPHABET = " abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789=;?.,\n"
 STOI = {ch: i for i, ch in enumerate(ALPHABET)}
 VOCAB_SIZE = len(ALPHABET)
 CHUNK_LEN = 64
@@ -31,10 +31,10 @@ KVCache = list[tuple[torch.Tensor, torch.Tensor]]
 
 # ---------------------------------------------------------------- text and corpus
 
-_ADJ = "old red small big quiet green dark bright cold warm slow quick".split()
-_NOUN = "man dog cat bird house tree river road child ship king stone girl horse".split()
-_VERB = "saw found made took left heard kept met".split()
-_PLACE = "near the hill|by the sea|in the town|under the bridge|at the gate".split("|")
+_ADJ = ["old", "red", "small", "big", "quiet", "green", "dark", "bright", "cold", "warm", "slow", "quick"]
+_NOUN = ["man", "dog", "cat", "bird", "house", "tree", "river", "road", "child", "ship", "king", "stone", "girl", "horse"]
+_VERB = ["saw", "found", "made", "took", "left", "heard", "kept", "met"]
+_PLACE = ["near the hill", "by the sea", "in the town", "under the bridge", "at the gate"]
 
 
 def encode(text: str) -> torch.Tensor:
@@ -61,12 +61,7 @@ def _sentence(rng: random.Random) -> str:
     return s + ". "
 
 
-def _name(rng: random.Random, used: set[str]) -> str:
-    while True:
-        n = rng.choice("abcdefghijklmnopqrstuvwxyz") + rng.choice("abcdefghijklmnopqrstuvwxyz")
-        if n not in used:
-            used.add(n)
-            return n
+_NAMES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
 def make_chunks(rng: random.Random, n_chunks: int, chunk_len: int = CHUNK_LEN,
@@ -74,7 +69,6 @@ def make_chunks(rng: random.Random, n_chunks: int, chunk_len: int = CHUNK_LEN,
     """A document as `n_chunks` strings of exactly `chunk_len` characters (bindings, aliases, queries, text)."""
     if n_chunks < 1 or chunk_len < 16:
         raise ValueError(f"n_chunks must be >= 1 and chunk_len >= 16, got {n_chunks}, {chunk_len}")
-    used: set[str] = set()
     values: dict[str, str] = {}
     born: dict[str, int] = {}
     chunks = []
@@ -82,18 +76,22 @@ def make_chunks(rng: random.Random, n_chunks: int, chunk_len: int = CHUNK_LEN,
         text = ""
         while True:
             old = [n for n in values if born[n] < c]
+            free = [n for n in _NAMES if n not in values]
             r = rng.random()
+            new: tuple[str, str] | None = None  # (name, value) bound by this item, if it fits
             if r < 0.3:
                 item = _sentence(rng)
             elif r < 0.6 or not values:
-                n = _name(rng, used)
-                values[n], born[n] = f"{rng.randrange(100):02d}", c
-                item = f"{n}={values[n]}; "
+                if not free:
+                    continue
+                new = (rng.choice(free), f"{rng.randrange(100):02d}")
+                item = f"{new[0]}={new[1]}; "
             elif r < 0.75:
+                if not free:
+                    continue
                 src = rng.choice(old or list(values))
-                n = _name(rng, used)
-                values[n], born[n] = values[src], c
-                item = f"{n}={src}; "
+                new = (rng.choice(free), values[src])
+                item = f"{new[0]}={src}; "
             else:
                 if not queries:
                     continue
@@ -102,6 +100,8 @@ def make_chunks(rng: random.Random, n_chunks: int, chunk_len: int = CHUNK_LEN,
             if len(text) + len(item) > chunk_len:
                 break
             text += item
+            if new is not None:
+                values[new[0]], born[new[0]] = new[1], c
         chunks.append(text.ljust(chunk_len))
     return chunks
 
@@ -142,7 +142,7 @@ class Config:
     d_model: int = 128
     n_layers: int = 6
     n_heads: int = 4
-    max_len: int = 512
+    max_len: int = 1024  # a bound on positions (RoPE has no learned table); training uses 256
     rope_base: float = 10000.0
 
     @property
@@ -258,22 +258,6 @@ class TinyDecoder(nn.Module):
             return logits, present, hidden
         return logits, present
 
-    def forward_with_cache(self, idx: torch.Tensor, cache: KVCache, positions: torch.Tensor,
-                           cache_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """Logits for tokens `idx` at `positions` attending to a fixed, given cache (keys at their own positions).
-
-        `cache[i]` is layer i's (k, v) of shape (B, H, S, Dh) and holds *all* keys the new tokens
-        may see, including their own (already written in). `cache_mask` (T, S) says which keys each
-        query sees. Used to score a compressed or stitched cache without altering it.
-        """
-        x = self.embed(idx)
-        for i, block in enumerate(self.blocks):
-            q, _, _ = block.qkv_heads(x, positions)
-            k, v = cache[i]
-            att = F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), attn_mask=cache_mask)
-            x = block.finish(x, att)
-        return self.head(self.ln_f(x))
-
 
 def selective_recompute(model: TinyDecoder, idx: torch.Tensor, cache: KVCache,
                         recompute: torch.Tensor) -> KVCache:
@@ -310,7 +294,7 @@ def selective_recompute(model: TinyDecoder, idx: torch.Tensor, cache: KVCache,
 class TrainConfig:
     """Training hyper-parameters of the shipped checkpoint."""
 
-    steps: int = 750
+    steps: int = 1200
     batch: int = 8
     n_chunks: int = 4
     lr: float = 3e-3
@@ -318,7 +302,7 @@ class TrainConfig:
     weight_decay: float = 0.05
     align: float = 0.05  # weight of the cross-layer K/V alignment term (0 = plain language modelling)
     align_from: int = 2  # first layer whose cache is pulled towards the next layer's
-    answer_weight: float = 0.0  # extra loss weight on the queried digits (they need the far context)
+    answer_weight: float = 8.0  # extra loss weight on the queried digits (they need the far context)
     seed: int = 0
 
 
@@ -345,7 +329,7 @@ def train_loss(model: TinyDecoder, x: torch.Tensor, tcfg: TrainConfig) -> tuple[
     total = lm
     if tcfg.answer_weight > 0:
         total = total + tcfg.answer_weight * (nll * answer_mask(x)[:, :-1]).sum() / nll.numel()
-    if tcfg.align > 0:
+    if tcfg.align > 0 and len(cache) - tcfg.align_from > 1:
         total = total + tcfg.align * (1 - adjacent_cosine(cache[tcfg.align_from:])).mean()
     return total, lm
 
