@@ -16,6 +16,7 @@ from utils.gflownets import (
     SetPolicy,
     SubsetLattice,
     empirical_l1,
+    game24_puzzle_pool,
     grid_encode,
     grid_forward_mask,
     grid_index,
@@ -247,3 +248,22 @@ def test_game24_sampling_shapes_and_features():
     out["log_pf"].sum().backward()
     with pytest.raises(ValueError, match="level"):
         env.action_features(torch.tensor([0]), 3, torch.zeros(1, dtype=torch.long))
+
+
+def test_leaf_actions_and_solution_expressions():
+    assert Game24.leaf_actions(0) == [0, 0, 0] and Game24.leaf_actions(3887) == [35, 17, 5]
+    with pytest.raises(ValueError, match="leaf"):
+        Game24.leaf_actions(3888)
+    env = Game24([(4, 4, 10, 10)])
+    exprs = env.solution_expressions(0)
+    assert len(exprs) == int(env.success[0].sum()) and all(_evaluate(e) == 24 for e in exprs)
+
+
+def test_puzzle_pool_thresholds():
+    pool = game24_puzzle_pool(40, 1, 6)
+    assert pool and all(len(p) == 4 and max(p) <= 6 for p in pool)
+    counts = Game24(pool).n_solution_trajectories()
+    assert (counts >= 40).all()
+    assert len(game24_puzzle_pool(1, 1, 6)) > len(pool)
+    with pytest.raises(ValueError):
+        game24_puzzle_pool(0)

@@ -21,7 +21,7 @@ __all__ = [
     "GridTrajectories", "GridPolicy", "grid_states", "grid_index", "grid_encode", "grid_forward_mask",
     "grid_log_pb", "masked_log_softmax", "sample_grid_trajectories", "grid_trajectory_terms",
     "grid_modes", "SubsetLattice", "SetPolicy", "sample_set_trajectories", "set_exact_terminal_distribution",
-    "random_energy", "Game24", "OPS", "trajectory_expression", "PuzzlePolicy", "sample_game24",
+    "random_energy", "Game24", "game24_puzzle_pool", "OPS", "trajectory_expression", "PuzzlePolicy", "sample_game24",
     "empirical_l1", "mlp",
 ]
 
@@ -365,6 +365,15 @@ def trajectory_expression(numbers: list[int] | tuple[int, ...], actions: list[in
     return exprs[0]
 
 
+def game24_puzzle_pool(min_trajectories: int = 40, low: int = 1, high: int = 13) -> list[tuple[int, int, int, int]]:
+    """All multisets of four numbers in [low, high] with at least `min_trajectories` successful trajectories."""
+    if low > high or min_trajectories < 1:
+        raise ValueError(f"need low <= high and min_trajectories >= 1, got {low}, {high}, {min_trajectories}")
+    candidates = list(itertools.combinations_with_replacement(range(low, high + 1), 4))
+    counts = Game24(candidates).n_solution_trajectories()
+    return [p for p, n in zip(candidates, counts.tolist(), strict=True) if n >= min_trajectories]
+
+
 def _number_features(v: torch.Tensor) -> torch.Tensor:
     """Features of numbers (..., ) -> (..., 6); NaN marks an empty slot."""
     present = torch.isfinite(v)
@@ -426,6 +435,19 @@ class Game24:
         lev = nn.functional.one_hot(torch.tensor(level), 3).float().expand(len(node), n_act, 3)
         puz = _number_features(torch.tensor(self.puzzles, dtype=torch.float32)[puzzle]).flatten(-2)
         return torch.cat([feats, op, lev, puz[:, None].expand(-1, n_act, -1)], -1), valid
+
+    @staticmethod
+    def leaf_actions(leaf: int) -> list[int]:
+        """The three actions (a1, a2, a3) that lead to tree leaf `leaf` (0..3887)."""
+        if not 0 <= int(leaf) < 3888:
+            raise ValueError(f"leaf must lie in [0, 3887], got {leaf}")
+        leaf = int(leaf)
+        return [leaf // 108, (leaf // 6) % 18, leaf % 6]
+
+    def solution_expressions(self, puzzle: int) -> list[tuple | int]:
+        """Expression trees of every successful trajectory of puzzle number `puzzle` (duplicates included)."""
+        leaves = torch.nonzero(self.success[puzzle]).squeeze(1).tolist()
+        return [trajectory_expression(self.puzzles[puzzle], self.leaf_actions(leaf)) for leaf in leaves]
 
     @property
     def n_features(self) -> int:
