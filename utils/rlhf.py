@@ -232,7 +232,7 @@ def sft(policy: GRUPolicy, tokens: torch.Tensor, steps: int, generator: torch.Ge
 
 
 WORLD_VERSION = 5  # bump when the world or the policy changes: it invalidates cached references
-REFERENCE_CONFIG = {"world": WORLD_VERSION, "n": 20_000, "steps": 200, "batch_size": 256, "lr": 3e-3, "embed": 32, "hidden": 64}
+REFERENCE_CONFIG = {"world": WORLD_VERSION, "n": 20_000, "steps": 100, "batch_size": 256, "lr": 3e-3, "embed": 32, "hidden": 64}
 
 
 def _cache_path(seed: int) -> Path:
