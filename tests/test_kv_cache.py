@@ -145,6 +145,6 @@ def test_shipped_checkpoint_heldout_loss() -> None:
     model = load_model()
     ev = evaluate(model)
     assert abs(ev["loss"] - blob["heldout"]["loss"]) < 1e-4, "the checkpoint's recorded held-out loss must reproduce"
-    assert ev["loss"] < 0.75, f"held-out loss {ev['loss']:.3f} nats/char: the shipped model is undertrained"
-    assert ev["answer_acc"] > 0.3, f"recall accuracy {ev['answer_acc']:.2f}: the model does not use its far context"
+    assert ev["loss"] < 0.65, f"held-out loss {ev['loss']:.3f} nats/char: the shipped model is undertrained"
+    assert ev["answer_acc"] > 0.4, f"recall accuracy {ev['answer_acc']:.2f}: the model does not use its far context"
     assert CHECKPOINT.stat().st_size < 8 * 1024**2
