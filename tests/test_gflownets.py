@@ -129,6 +129,8 @@ def test_trajectory_terms_layout():
                 assert t["log_pb"][b, i].item() == 0.0
         assert (t["log_pf"][b, n:] == 0).all()
         assert t["log_reward"][b].item() == pytest.approx(log_r_all[traj.final[b]].item())
+    with pytest.raises(ValueError, match="log_reward_all"):
+        grid_trajectory_terms(traj, log_pf_all, log_F_all, log_r_all[:-1], ndim, height)
     t["log_pf"].sum().backward()  # gradients flow to the policy
     assert policy.net[0].weight.grad is not None
 

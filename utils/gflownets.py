@@ -186,6 +186,12 @@ def grid_trajectory_terms(traj: GridTrajectories, log_pf_all: torch.Tensor, log_
     Keys: log_pf (edge t), log_pb (edge t; 0 for the stop edge), log_pf_stop (of state t), log_F (of state t),
     log_r (of state t), mask; and log_reward (B,) of the terminal state. Masked positions hold 0.
     """
+    n_states = height ** ndim
+    if log_pf_all.shape != (n_states, ndim + 1):
+        raise ValueError(f"log_pf_all must have shape {(n_states, ndim + 1)}, got {tuple(log_pf_all.shape)}")
+    for name, table in (("log_flow_all", log_flow_all), ("log_reward_all", log_reward_all)):
+        if table.shape != (n_states,):
+            raise ValueError(f"{name} must have shape ({n_states},), got {tuple(table.shape)}")
     s, a, m = traj.states, traj.actions, traj.mask
     log_pf = log_pf_all[s, a]
     is_move = m & (a < ndim)
