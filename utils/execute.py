@@ -114,9 +114,11 @@ def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResul
             cwd=str(nb.root), progress_bar=False, execution_timeout=timeout,
         )
     except pm.PapermillExecutionError as exc:
-        cells = read_notebook(out)["cells"]
-        cell = cells[exc.cell_index] if 0 <= exc.cell_index < len(cells) else {}
-        failure = f"{_where(exc.cell_index, cell)}: {exc.ename}: {exc.evalue}"
+        # papermill inserts marker cells into its output, so name the cell by its id in the source
+        errored = [c for c in read_notebook(out)["cells"] if _errors(c)]
+        cell_id = errored[0].get("id") if errored else None
+        index = next((i for i, c in enumerate(nb.cells(SOLUTIONS)) if c.get("id") == cell_id), exc.cell_index)
+        failure = f"{_where(index, errored[0] if errored else {})}: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # a kernel that died or timed out
         failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
     seconds = time.perf_counter() - start
