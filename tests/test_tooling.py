@@ -145,3 +145,18 @@ def test_plotting_labels_and_validates() -> None:
         line_plot([1, 2, 3], {"b": [1, 2]}, "t", "x", "y")
     with pytest.raises(ValueError, match="non-empty"):
         label(subplots()[1], "", "x", "y")
+
+
+@pytest.mark.notebook
+def test_run_names_the_failing_cell(root: Path, tmp_path: Path) -> None:
+    from utils.course import Notebook
+    from utils.execute import run
+
+    nb = json.loads((root / "solutions/00_welcome/welcome.ipynb").read_text())
+    index = next(i for i, c in enumerate(nb["cells"]) if c["id"] == "experiment-agree")
+    nb["cells"][index]["source"] = "1 / 0"
+    (tmp_path / "solutions/00_welcome").mkdir(parents=True)
+    (tmp_path / "solutions/00_welcome/welcome.ipynb").write_text(json.dumps(nb))
+    result = run(Notebook(root=tmp_path, module="00_welcome", stem="welcome"), smoke=True, timeout=120)
+    assert result.failed and result.failure.startswith(f"cell {index} (id experiment-agree): ZeroDivisionError")
+    assert Path(result.output).is_relative_to(tmp_path / "build" / "executed")
