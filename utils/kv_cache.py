@@ -314,6 +314,8 @@ def lm_loss(model: TinyDecoder, x: torch.Tensor) -> torch.Tensor:
 
 def adjacent_cosine(cache: KVCache) -> torch.Tensor:
     """(n_layers - 1, 2) mean per-token cosine similarity of K and V between layers l and l + 1."""
+    if len(cache) < 2:
+        raise ValueError(f"cache must hold at least 2 layers, got {len(cache)}")
     rows = []
     for (k0, v0), (k1, v1) in zip(cache[:-1], cache[1:]):
         rows.append(torch.stack([F.cosine_similarity(k0, k1, dim=-1).mean(),
@@ -355,6 +357,7 @@ def train(cfg: Config | None = None, tcfg: TrainConfig | None = None, out: Path 
           threads: int = 1, log_every: int = 100) -> TinyDecoder:
     """Train the model from scratch on freshly generated documents; save to `out` unless None."""
     cfg, tcfg = cfg or Config(), tcfg or TrainConfig()
+    previous_threads = torch.get_num_threads()
     torch.set_num_threads(threads)
     torch.manual_seed(tcfg.seed)
     model = TinyDecoder(cfg)
@@ -385,6 +388,7 @@ def train(cfg: Config | None = None, tcfg: TrainConfig | None = None, out: Path 
         out.parent.mkdir(parents=True, exist_ok=True)
         torch.save({"config": asdict(cfg), "train": asdict(tcfg), "state": model.state_dict(),
                     "heldout": evaluate(model)}, out)
+    torch.set_num_threads(previous_threads)
     return model
 
 
