@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -115,7 +115,6 @@ class Notebook:
     root: Path
     module: str
     stem: str
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     @property
     def name(self) -> str:
