@@ -99,6 +99,8 @@ def test_triage_accepts_only_unfinished_work() -> None:
     bad = [cell("res = f()", "NotImplementedError"), cell("print(other)", "NameError", "name 'other' is not defined")]
     assert "other" in triage_lesson(bad)[1]
     assert "ZeroDivisionError" in triage_lesson([cell("1/0", "ZeroDivisionError", "division by zero")])[1]
+    injected = authoring.code("injected", "SMOKE = True", tags=["injected-parameters"])
+    assert triage_lesson([injected, cell("x = 1"), cell("1/0", "ZeroDivisionError")])[1].startswith("cell 1 ")
     assert assigned_names("import numpy as np\nfor i in range(3):\n    a, b = 1, 2\ndef f(): pass") >= {"np", "i", "a", "b", "f"}
 
 

@@ -67,6 +67,11 @@ def _errors(cell: dict[str, Any]) -> list[dict[str, Any]]:
     return [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
 
 
+def _one_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[-1] if lines else ''}"
+
+
 def _where(index: int, cell: dict[str, Any]) -> str:
     return f"cell {index} (id {cell.get('id', '?')})"
 
@@ -76,7 +81,8 @@ def triage_lesson(cells: list[dict[str, Any]]) -> tuple[list[str], str | None]:
     and the first unexpected one; returns (unfinished cell descriptions, failure or None)."""
     unfinished: list[str] = []
     pending: set[str] = set()  # names that an errored cell would have defined
-    for index, cell in enumerate(cells):
+    source_cells = [c for c in cells if "injected-parameters" not in cell_tags(c)]  # papermill's own
+    for index, cell in enumerate(source_cells):
         if cell.get("cell_type") != "code":
             continue
         for err in _errors(cell):
@@ -120,7 +126,7 @@ def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResul
         index = next((i for i, c in enumerate(nb.cells(SOLUTIONS)) if c.get("id") == cell_id), exc.cell_index)
         failure = f"{_where(index, errored[0] if errored else {})}: {exc.ename}: {exc.evalue}"
     except Exception as exc:  # a kernel that died or timed out
-        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+        failure = _one_line(exc)
     seconds = time.perf_counter() - start
     return RunResult(nb.name, SOLUTIONS, smoke, "failed" if failure else "ok", round(seconds, 2),
                      str(out), failure)
@@ -146,7 +152,7 @@ def run_lesson(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResult:
     try:
         client.execute()
     except Exception as exc:  # a kernel that died or a cell that timed out
-        failure = f"{type(exc).__name__}: {str(exc).strip().splitlines()[-1] if str(exc).strip() else ''}"
+        failure = _one_line(exc)
     seconds = time.perf_counter() - start
     out.parent.mkdir(parents=True, exist_ok=True)
     nbformat.write(notebook, str(out))
