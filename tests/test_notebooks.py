@@ -47,4 +47,6 @@ def test_solution_full_run_reproduces_claims(nb: Notebook) -> None:
     result = run(nb, which=SOLUTIONS, smoke=False, timeout=FULL_BUDGET)
     assert result.status == "ok", f"{nb.name}: {result.failure} (see {result.output})"
     lines = claim_lines(result.output)
-    assert lines and all(line.rstrip().endswith("PASS") for line in lines), "\n".join(lines)
+    # claim() raises on a failed claim in a full run; lines without a verdict are reported figures
+    assert any(line.rstrip().endswith("PASS") for line in lines), "\n".join(lines)
+    assert not any(line.rstrip().endswith("FAIL") for line in lines), "\n".join(lines)
