@@ -16,9 +16,9 @@ from conftest import NOTEBOOKS, ROOT
 from jupyter_client.manager import start_new_kernel
 
 from utils.course import Notebook, cell_source, cell_tags
+from utils.grading import alternate_answers
 
 MUTANTS = ROOT / "tests" / "mutants"
-ALTERNATES = ROOT / "tests" / "alternates"
 HEADER = re.compile(r"^# %% mutant: *(\S.*?)\s*$", re.MULTILINE)
 TIMEOUT = 120  # seconds for one cell; a mutant that hangs counts as caught (nbgrader times it out too)
 
@@ -39,12 +39,6 @@ def mutants_for(nb: Notebook) -> dict[str, dict[str, str]]:
     """{answer cell id: {mutant name: source}} for a notebook."""
     folder = MUTANTS / nb.module / nb.stem
     return {p.stem: parse_mutants(p) for p in sorted(folder.glob("*.py"))}
-
-
-def alternates_for(nb: Notebook) -> dict[str, str]:
-    """{answer cell id: a correct answer written differently} for a notebook."""
-    folder = ALTERNATES / nb.module / nb.stem
-    return {p.stem: p.read_text(encoding="utf-8") for p in sorted(folder.glob("*.py"))}
 
 
 class Kernel:
@@ -93,7 +87,7 @@ def test_tests_catch_mutants_and_accept_alternates(nb: Notebook) -> None:
     cells = nb.cells()
     exercises = {e.answer_index: e for e in nb.exercises()}
     last = max(e.test_index for e in exercises.values())
-    mutants, alternates = mutants_for(nb), alternates_for(nb)
+    mutants, alternates = mutants_for(nb), alternate_answers(ROOT, nb.module, nb.stem)
     escaped, broken = [], []
     kernel = Kernel()
     try:

@@ -16,6 +16,7 @@ from .course import (
     cell_source,
     cell_tags,
     exercises_of,
+    graded_points,
     nbgrader_meta,
     notebooks,
     parse_card,
@@ -153,7 +154,7 @@ def check_anatomy(root: Path, nbs: list[Notebook]) -> list[str]:
         cells = nb.cells()
         card = parse_card(cells)
         exercises = exercises_of(cells)
-        total = sum(float(nbgrader_meta(c).get("points") or 0) for c in cells if nbgrader_meta(c).get("grade"))
+        total = graded_points(cells)
         if card is None:
             problems.append(f"{where}: the first cell must be a markdown title card starting with '# '")
         else:

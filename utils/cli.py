@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .course import LESSONS, SOLUTIONS, CourseError, find_root, select
+from .course import LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
 from .tables import format_table
 
 
@@ -16,7 +16,7 @@ def cmd_list(root: Path, args: argparse.Namespace) -> int:
     rows = []
     for nb in select(root, args.names):
         card = nb.card()
-        points = sum(e.points for e in nb.exercises())
+        points = graded_points(nb.cells())
         rows.append([nb.name, card.title if card else "(no title card)",
                      f"{points:g}", f"{card.minutes} min" if card and card.minutes else "?",
                      (card.papers if card else "")[:70]])

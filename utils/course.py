@@ -164,6 +164,11 @@ def exercises_of(cells: list[dict[str, Any]]) -> list[Exercise]:
     return found
 
 
+def graded_points(cells: list[dict[str, Any]]) -> float:
+    """The points of every graded cell (autograded tests and manually graded answers)."""
+    return sum(float(nbgrader_meta(c).get("points") or 0) for c in cells if nbgrader_meta(c).get("grade"))
+
+
 def modules(root: Path) -> list[str]:
     """The module folders under solutions/, in course order."""
     base = root / SOLUTIONS

@@ -15,7 +15,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .course import SOLUTIONS, CourseError, cell_source, exercises_of, nbgrader_meta, read_notebook
+from .course import (
+    SOLUTIONS,
+    CourseError,
+    cell_source,
+    exercises_of,
+    graded_points,
+    nbgrader_meta,
+    read_notebook,
+)
 from .release import tool_env
 from .tables import format_table
 
@@ -160,8 +168,7 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
             solution = read_notebook(path)
             lesson = read_notebook(course / "release" / module / path.name)
             exercises = exercises_of(solution["cells"])
-            total = sum(float(nbgrader_meta(c).get("points") or 0) for c in solution["cells"]
-                        if nbgrader_meta(c).get("grade"))
+            total = graded_points(solution["cells"])
             totals[path.stem] = (total, exercises[0].points if exercises else 0.0)
             for student in class_:
                 out = course / "submitted" / student.name / module / path.name
