@@ -40,6 +40,14 @@ def _steps_per_second(step, n_steps: int) -> float:
     return n_steps / t["seconds"]
 
 
+def _compare(label: str, batched, loop, quick: bool) -> dict:
+    """One row: steps per second of the batched trainer over the reference loop, measured side by side."""
+    n = 5 if quick else 20
+    fast, slow = _steps_per_second(batched, n), _steps_per_second(loop, max(2, n // 5))
+    return {"benchmark": label, "ratio": fast / slow,
+            "detail": f"batched {fast:.1f} steps/s, loop {slow:.2f} steps/s"}
+
+
 def _grid_rows(quick: bool) -> list[dict]:
     ns = notebook_namespace(SOLUTIONS / "01_flows_and_balance.ipynb", until="train-intro")
     reward_fn, tb_loss = ns["hypergrid_reward"], ns["trajectory_balance_loss"]
@@ -83,11 +91,8 @@ def _grid_rows(quick: bool) -> list[dict]:
             loss.backward()
             opt.step()
 
-        n = 5 if quick else 20
-        fast, slow = _steps_per_second(batched, n), _steps_per_second(loop, max(2, n // 5))
-        rows.append({"benchmark": f"hypergrid TB training steps/s, batched vs per-trajectory loop, "
-                                  f"D=2 H={height} B={batch}",
-                     "ratio": fast / slow, "detail": f"batched {fast:.1f} steps/s, loop {slow:.2f} steps/s"})
+        rows.append(_compare(f"hypergrid TB training steps/s, batched vs per-trajectory loop, "
+                             f"D=2 H={height} B={batch}", batched, loop, quick))
     return rows
 
 
@@ -133,10 +138,7 @@ def _set_row(quick: bool) -> dict:
         loss.backward()
         opt.step()
 
-    n = 5 if quick else 20
-    fast, slow = _steps_per_second(batched, n), _steps_per_second(loop, max(2, n // 5))
-    return {"benchmark": f"set generation FL-DB training steps/s, batched vs per-trajectory loop, M={M} K={K} B={batch}",
-            "ratio": fast / slow, "detail": f"batched {fast:.1f} steps/s, loop {slow:.2f} steps/s"}
+    return _compare(f"set generation FL-DB training steps/s, batched vs per-trajectory loop, M={M} K={K} B={batch}", batched, loop, quick)
 
 
 def _game24_row(quick: bool) -> dict:
@@ -166,10 +168,7 @@ def _game24_row(quick: bool) -> dict:
         loss.backward()
         opt.step()
 
-    n = 5 if quick else 20
-    fast, slow = _steps_per_second(batched, n), _steps_per_second(loop, max(2, n // 5))
-    return {"benchmark": f"Game of 24 TB training steps/s, batched vs per-episode loop, B={batch}",
-            "ratio": fast / slow, "detail": f"batched {fast:.1f} steps/s, loop {slow:.2f} steps/s"}
+    return _compare(f"Game of 24 TB training steps/s, batched vs per-episode loop, B={batch}", batched, loop, quick)
 
 
 def run(quick: bool = False) -> list[dict]:
