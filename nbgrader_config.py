@@ -1,4 +1,4 @@
-"""nbgrader configuration for Paper Lab: instructors edit solutions/, students get lessons/."""
+"""nbgrader configuration for Paper Lab: instructors edit solutions/*.py, students get lessons/."""
 
 import os
 
@@ -8,7 +8,8 @@ _root = os.path.dirname(os.path.abspath(__file__))
 
 c.CourseDirectory.root = _root
 c.CourseDirectory.course_id = "paperlab"
-c.CourseDirectory.source_directory = "solutions"
+# nbgrader reads the notebooks that `paperlab release` builds from the text sources in solutions/.
+c.CourseDirectory.source_directory = os.path.join("build", "source")
 c.CourseDirectory.release_directory = "lessons"
 c.CourseDirectory.submitted_directory = "build/submitted"
 c.CourseDirectory.autograded_directory = "build/autograded"

@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from utils.course import notebooks  # noqa: E402
+from utils.course.layout import notebooks  # noqa: E402
 
 os.environ.setdefault("PAPERLAB_QUIET", "1")
 NOTEBOOKS = notebooks(ROOT)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook
 
-from utils.grading import grade_demo
+from utils.course.grading import grade_demo
 
 EXPECTED = {  # 00_welcome: three exercises of 2 points
     "solution": (6.0, False),

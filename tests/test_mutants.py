@@ -15,8 +15,8 @@ import pytest
 from conftest import NOTEBOOKS, ROOT
 from jupyter_client.manager import start_new_kernel
 
-from utils.course import Notebook, cell_source, cell_tags
-from utils.grading import alternate_answers
+from utils.course.grading import alternate_answers
+from utils.course.layout import Notebook, cell_source, cell_tags
 
 MUTANTS = ROOT / "tests" / "mutants"
 HEADER = re.compile(r"^# %% mutant: *(\S.*?)\s*$", re.MULTILINE)

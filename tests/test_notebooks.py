@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from conftest import NOTEBOOKS
 
-from utils.course import LESSONS, SOLUTIONS, Notebook
-from utils.execute import claim_lines, run
+from utils.course.execute import claim_lines, run
+from utils.course.layout import LESSONS, SOLUTIONS, Notebook
 
 SMOKE_BUDGET = 120  # seconds: DESIGN's 30 s with generous room for a loaded CI machine
 FULL_BUDGET = 600  # seconds: DESIGN's 3 minutes, generously

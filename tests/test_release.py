@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from utils.checks import run_checks
-from utils.course import LESSONS, SOLUTIONS, modules, select
-from utils.release import generate
+from utils.course.authoring import save
+from utils.course.checks import run_checks
+from utils.course.layout import LESSONS, SOLUTIONS, modules, read_notebook, select
+from utils.course.release import generate
 
 
 def test_course_passes_every_check(root: Path) -> None:
@@ -50,14 +51,14 @@ def course_copy(root: Path, tmp_path: Path) -> Path:
 
 
 def _edit(path: Path, fn) -> None:
-    nb = json.loads(path.read_text())
+    nb = read_notebook(path)
     fn(nb)
-    path.write_text(json.dumps(nb, indent=1, sort_keys=True) + "\n")
+    save(nb, path)
 
 
 def test_check_catches_planted_faults(course_copy: Path) -> None:
     """Each check fails on the fault it exists for."""
-    sol = course_copy / SOLUTIONS / "00_welcome" / "welcome.ipynb"
+    sol = course_copy / SOLUTIONS / "00_welcome" / "welcome.py"
     les = course_copy / LESSONS / "00_welcome" / "welcome.ipynb"
 
     def plant(nb):
@@ -70,16 +71,18 @@ def test_check_catches_planted_faults(course_copy: Path) -> None:
                 meta["grade_id"] = "lse-tests"  # metadata: duplicate grade id
             if "claim-check" in cell.get("metadata", {}).get("tags", []):
                 cell["metadata"]["tags"] = []  # anatomy: no claim check
-        cells[2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]  # outputs
 
     welcome = select(course_copy, ["00_welcome"])
     assert not any(run_checks(course_copy, welcome).values())
     _edit(sol, lambda nb: nb["cells"][1].update(source="edited after the release"))
     assert "out of sync" in json.dumps(run_checks(course_copy, welcome))
     _edit(sol, plant)
-    _edit(les, lambda nb: nb["cells"].append(
-        {"cell_type": "code", "id": "leak", "metadata": {}, "outputs": [], "execution_count": None,
-         "source": "### BEGIN " + "SOLUTION\nx = 1\n### END " + "SOLUTION"}))
+    lesson = json.loads(les.read_text())  # a student's saved lesson: outputs, and a pasted solution block
+    lesson["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "x"}]
+    lesson["cells"].append({"cell_type": "code", "id": "leak", "metadata": {}, "outputs": [],
+                            "execution_count": None,
+                            "source": "### BEGIN " + "SOLUTION\nx = 1\n### END " + "SOLUTION"})
+    les.write_text(json.dumps(lesson, indent=1))
     text = json.dumps(run_checks(course_copy, welcome))
     for expected in ("could not release", "has outputs", "is not locked", "used twice", "no **Papers:**",
                      "no claim-check", "contains a solution block"):

@@ -11,14 +11,21 @@ from pathlib import Path
 import pytest
 import torch
 
-from utils import authoring
 from utils.common import ClaimError, check_params, claim, positive_int, set_seed
-from utils.course import CourseError, exercises_of, find_root, parse_card, read_notebook, select
-from utils.execute import assigned_names, notebook_namespace, triage_lesson
+from utils.course import authoring
+from utils.course.execute import assigned_names, notebook_namespace, triage_lesson
+from utils.course.layout import (
+    CourseError,
+    exercises_of,
+    find_root,
+    parse_card,
+    read_notebook,
+    select,
+)
 
 
 def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "utils.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "utils.course.cli", *args], cwd=cwd, capture_output=True,
                           text=True, env={"PYTHONPATH": str(Path(__file__).resolve().parents[1]), "PATH": ""})
 
 
@@ -105,11 +112,11 @@ def test_triage_accepts_only_unfinished_work() -> None:
 
 
 def test_notebook_namespace_runs_cells_in_process(root: Path) -> None:
-    ns = notebook_namespace(root / "solutions/00_welcome/welcome.ipynb", until="lse-tests", smoke=True)
+    ns = notebook_namespace(root / "solutions/00_welcome/welcome.py", until="lse-tests", smoke=True)
     assert ns["SMOKE"] is True and ns["LENGTH"] <= 4_000
     assert math.isclose(ns["logsumexp"](torch.zeros(4)).item(), math.log(4), rel_tol=1e-6)
     with pytest.raises(ValueError, match="not a cell id"):
-        notebook_namespace(root / "solutions/00_welcome/welcome.ipynb", until="nope")
+        notebook_namespace(root / "solutions/00_welcome/welcome.py", until="nope")
 
 
 def test_cli_bad_input_is_one_line_and_nonzero(root: Path, tmp_path: Path) -> None:
@@ -121,9 +128,10 @@ def test_cli_bad_input_is_one_line_and_nonzero(root: Path, tmp_path: Path) -> No
     course = tmp_path / "course"
     (course / "solutions" / "m").mkdir(parents=True)
     (course / "nbgrader_config.py").write_text("c = get_config()\n")
-    (course / "solutions" / "m" / "broken.ipynb").write_text("{oops")
+    (course / "solutions" / "m" / "broken.py").write_text('# %% nbgrader={"grade": oops\nx = 1\n')
     proc = _cli("list", cwd=course)
-    assert proc.returncode == 2 and "not valid JSON" in proc.stderr and proc.stderr.strip().count("\n") == 0
+    assert proc.returncode == 2 and "not a valid percent source" in proc.stderr, proc.stderr
+    assert proc.stderr.strip().count("\n") == 0
 
 
 def test_cli_list_shows_points_and_time(root: Path) -> None:
@@ -133,7 +141,8 @@ def test_cli_list_shows_points_and_time(root: Path) -> None:
 
 
 def test_committed_notebooks_are_valid_json(root: Path) -> None:
-    for path in sorted((root / "solutions").rglob("*.ipynb")) + sorted((root / "lessons").rglob("*.ipynb")):
+    assert not list((root / "solutions").rglob("*.ipynb")), "solutions/ holds text sources only"
+    for path in sorted((root / "lessons").rglob("*.ipynb")):
         assert json.loads(path.read_text())["nbformat"] == 4, path
 
 
@@ -151,14 +160,13 @@ def test_plotting_labels_and_validates() -> None:
 
 @pytest.mark.notebook
 def test_run_names_the_failing_cell(root: Path, tmp_path: Path) -> None:
-    from utils.course import Notebook
-    from utils.execute import run
+    from utils.course.execute import run
+    from utils.course.layout import Notebook
 
-    nb = json.loads((root / "solutions/00_welcome/welcome.ipynb").read_text())
+    nb = read_notebook(root / "solutions/00_welcome/welcome.py")
     index = next(i for i, c in enumerate(nb["cells"]) if c["id"] == "experiment-agree")
     nb["cells"][index]["source"] = "1 / 0"
-    (tmp_path / "solutions/00_welcome").mkdir(parents=True)
-    (tmp_path / "solutions/00_welcome/welcome.ipynb").write_text(json.dumps(nb))
+    authoring.save(nb, tmp_path / "solutions/00_welcome/welcome.py")
     result = run(Notebook(root=tmp_path, module="00_welcome", stem="welcome"), smoke=True, timeout=120)
     assert result.failed and result.failure.startswith(f"cell {index} (id experiment-agree): ZeroDivisionError")
     assert Path(result.output).is_relative_to(tmp_path / "build" / "executed")

@@ -14,7 +14,7 @@ from pathlib import Path
 import torch
 
 from utils.common import limit_threads, timer
-from utils.execute import notebook_namespace
+from utils.course.execute import notebook_namespace
 from utils.gflownets import (
     Game24,
     GridPolicy,
@@ -49,7 +49,7 @@ def _compare(label: str, batched, loop, quick: bool) -> dict:
 
 
 def _grid_rows(quick: bool) -> list[dict]:
-    ns = notebook_namespace(SOLUTIONS / "01_flows_and_balance.ipynb", until="train-intro")
+    ns = notebook_namespace(SOLUTIONS / "01_flows_and_balance.py", until="train-intro")
     reward_fn, tb_loss = ns["hypergrid_reward"], ns["trajectory_balance_loss"]
     rows = []
     for height in (8,) if quick else (8, 32):
@@ -97,7 +97,7 @@ def _grid_rows(quick: bool) -> list[dict]:
 
 
 def _set_row(quick: bool) -> dict:
-    ns = notebook_namespace(SOLUTIONS / "02_forward_looking.ipynb", until="train-intro")
+    ns = notebook_namespace(SOLUTIONS / "02_forward_looking.py", until="train-intro")
     energy_fn, fl_db_loss = ns["partial_energy"], ns["fl_db_loss"]
     unary, pairwise, M, K, batch = ns["unary"], ns["pairwise"], ns["N_ITEMS"], ns["SET_SIZE"], 16
     torch.manual_seed(0)
@@ -142,7 +142,7 @@ def _set_row(quick: bool) -> dict:
 
 
 def _game24_row(quick: bool) -> dict:
-    ns = notebook_namespace(SOLUTIONS / "03_flow_of_reasoning.ipynb", until="data-intro")
+    ns = notebook_namespace(SOLUTIONS / "03_flow_of_reasoning.py", until="data-intro")
     tb_loss = ns["conditional_tb_loss"]
     env = Game24([(1, 2, 3, 4), (3, 3, 8, 8), (4, 4, 10, 10), (2, 3, 4, 6)])
     torch.manual_seed(0)

@@ -7,7 +7,7 @@ from pathlib import Path
 import torch
 
 from utils.common import best_time
-from utils.execute import notebook_namespace
+from utils.course.execute import notebook_namespace
 from utils.kv_cache import heldout_batch
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "02_kv_cache"
@@ -15,7 +15,7 @@ SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "02_kv_cache"
 
 def run(quick: bool = False) -> list[dict]:
     """Speed ratios measured side by side in this run."""
-    ns1 = notebook_namespace(SOLUTIONS / "01_kv_cache.ipynb", until="equal-intro")
+    ns1 = notebook_namespace(SOLUTIONS / "01_kv_cache.py", until="equal-intro")
     model, generate = ns1["model"], ns1["greedy_generate"]
     prompt = heldout_batch(1)[:, :16]
     rows = []
@@ -25,7 +25,7 @@ def run(quick: bool = False) -> list[dict]:
         rows.append({"benchmark": f"greedy decoding, KV cache vs none, {n} new tokens", "ratio": slow / fast,
                      "detail": f"no cache {slow:.2f} s, cache {fast:.3f} s ({n / fast:.0f} tok/s)"})
 
-    ns2 = notebook_namespace(SOLUTIONS / "02_minicache.ipynb", until="quant-experiment-intro")
+    ns2 = notebook_namespace(SOLUTIONS / "02_minicache.py", until="quant-experiment-intro")
     merge_cache, fake_quantize = ns2["merge_cache"], ns2["fake_quantize"]
     with torch.no_grad():
         logits, cache = model(heldout_batch(1))  # one 256-token sequence

@@ -11,7 +11,7 @@ import os
 from pathlib import Path
 
 from utils.common import limit_threads, timer
-from utils.execute import notebook_namespace
+from utils.course.execute import notebook_namespace
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "04_rlhf"
 
@@ -21,8 +21,8 @@ def run(quick: bool = False) -> list[dict]:
     os.environ.setdefault("PAPERLAB_QUIET", "1")
     limit_threads(1)  # as the notebooks do: tiny tensors are fastest on one thread
     steps = 10 if quick else 40
-    ns2 = notebook_namespace(SOLUTIONS / "02_policy_optimisation.ipynb", until="train-run", smoke=False)
-    ns3 = notebook_namespace(SOLUTIONS / "03_dpo_token_level.ipynb", until="train-run", smoke=False)
+    ns2 = notebook_namespace(SOLUTIONS / "02_policy_optimisation.py", until="train-run", smoke=False)
+    ns3 = notebook_namespace(SOLUTIONS / "03_dpo_token_level.py", until="train-run", smoke=False)
     train, train_dpo = ns2["train"], ns3["train_dpo"]
     batch = f"{ns2['PROMPTS']} prompts x {ns2['K']} completions"
     runs = {method: (lambda m=method: train(m, steps=steps, n_evals=0))

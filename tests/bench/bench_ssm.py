@@ -8,13 +8,13 @@ from pathlib import Path
 import torch
 
 from utils.common import best_time
-from utils.execute import notebook_namespace
+from utils.course.execute import notebook_namespace
 
 SOLUTIONS = Path(__file__).resolve().parents[2] / "solutions" / "01_ssm"
 
 
 def _s4d_rows(lengths: tuple[int, ...]) -> list[dict]:
-    ns = notebook_namespace(SOLUTIONS / "01_hippo_to_s4d.ipynb", until="speed")
+    ns = notebook_namespace(SOLUTIONS / "01_hippo_to_s4d.py", until="speed")
     kernel, factored = ns["s4d_kernel"], ns["s4d_kernel_factored"]
     conv, recurrence = ns["causal_fft_conv"], ns["s4d_recurrence"]
     g = torch.Generator().manual_seed(0)
@@ -43,7 +43,7 @@ def _s4d_rows(lengths: tuple[int, ...]) -> list[dict]:
 
 
 def _scan_rows(lengths: tuple[int, ...]) -> list[dict]:
-    ns = notebook_namespace(SOLUTIONS / "03_selective_scans.ipynb", until="agree-intro")
+    ns = notebook_namespace(SOLUTIONS / "03_selective_scans.py", until="agree-intro")
     loop, chunked, parallel = ns["selective_scan"], ns["selective_scan_chunked"], ns["selective_scan_parallel"]
     inputs = ns["random_selective_inputs"]
     g = torch.Generator().manual_seed(0)

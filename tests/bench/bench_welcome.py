@@ -7,9 +7,9 @@ from pathlib import Path
 import torch
 
 from utils.common import best_time
-from utils.execute import notebook_namespace
+from utils.course.execute import notebook_namespace
 
-NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "00_welcome" / "welcome.ipynb"
+NOTEBOOK = Path(__file__).resolve().parents[2] / "solutions" / "00_welcome" / "welcome.py"
 
 
 def run(quick: bool = False) -> list[dict]:

@@ -8,7 +8,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .course import (
+from .layout import (
     LESSONS,
     SOLUTIONS,
     CourseError,
@@ -74,7 +74,7 @@ def check_outputs(root: Path, nbs: list[Notebook]) -> list[str]:
 
 def check_metadata(root: Path, nbs: list[Notebook]) -> list[str]:
     """nbgrader metadata: schema 3 (nbgrader's own validator), unique grade ids, points, locked tests."""
-    from nbformat import reads
+    from nbformat import from_dict
     from nbgrader.nbgraderformat import MetadataValidator, ValidationError
 
     validator = MetadataValidator()
@@ -83,7 +83,7 @@ def check_metadata(root: Path, nbs: list[Notebook]) -> list[str]:
         path = nb.path(SOLUTIONS)
         where = str(path.relative_to(root))
         try:
-            validator.validate_nb(reads(path.read_text(encoding="utf-8"), as_version=4))
+            validator.validate_nb(from_dict(read_notebook(path)))
         except ValidationError as exc:
             problems.append(f"{where}: nbgrader metadata invalid: {exc}")
         seen: set[str] = set()

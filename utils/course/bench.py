@@ -8,7 +8,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .course import BUILD, CourseError
+from .layout import BUILD, CourseError
 
 BENCH_DIR = Path("tests") / "bench"
 

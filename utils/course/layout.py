@@ -13,6 +13,7 @@ LESSONS = "lessons"
 BUILD = "build"
 CONFIG = "nbgrader_config.py"
 WHICH = (SOLUTIONS, LESSONS)
+SOURCE_SUFFIX = ".py"  # solutions/ holds jupytext percent files; lessons/ holds .ipynb
 
 
 class CourseError(Exception):
@@ -32,9 +33,20 @@ def find_root(start: Path | None = None) -> Path:
 
 
 def read_notebook(path: Path) -> dict[str, Any]:
-    """Read a notebook as plain JSON, with a one-line error when it is missing or not valid JSON."""
+    """Read a notebook: a `.py` text source through jupytext, else plain JSON; a one-line error when
+    it is missing or not valid."""
+    path = Path(path)
+    if path.suffix == SOURCE_SUFFIX:
+        from .authoring import from_text
+
+        try:
+            return from_text(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise CourseError(f"{path}: no such notebook source") from None
+        except Exception as exc:  # jupytext's own errors: a header whose metadata does not parse
+            raise CourseError(f"{path}: not a valid percent source ({_first_line(exc)})") from None
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise CourseError(f"{path}: no such notebook") from None
     except json.JSONDecodeError as exc:
@@ -42,6 +54,11 @@ def read_notebook(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise CourseError(f"{path}: not a notebook (no list of cells)")
     return data
+
+
+def _first_line(exc: Exception) -> str:
+    lines = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {lines[0] if lines else ''}"
 
 
 def cell_source(cell: dict[str, Any]) -> str:
@@ -122,10 +139,11 @@ class Notebook:
         return f"{self.module}/{self.stem}"
 
     def path(self, which: str = SOLUTIONS) -> Path:
-        """Path of the solutions/ or lessons/ version."""
+        """Path of the solutions/ text source or the lessons/ notebook."""
         if which not in WHICH:
             raise ValueError(f"which must be one of {WHICH}, got {which!r}")
-        return self.root / which / self.module / f"{self.stem}.ipynb"
+        suffix = SOURCE_SUFFIX if which == SOLUTIONS else ".ipynb"
+        return self.root / which / self.module / f"{self.stem}{suffix}"
 
     def cells(self, which: str = SOLUTIONS) -> list[dict[str, Any]]:
         """The cells of one version."""
@@ -175,11 +193,16 @@ def modules(root: Path) -> list[str]:
     return sorted(p.name for p in base.iterdir() if p.is_dir() and not p.name.startswith("."))
 
 
+def sources(root: Path, module: str) -> list[Path]:
+    """The text sources of one module: solutions/MODULE/*.py."""
+    return sorted((root / SOLUTIONS / module).glob(f"*{SOURCE_SUFFIX}"))
+
+
 def notebooks(root: Path) -> list[Notebook]:
     """Every notebook of the course, in course order."""
     found = []
     for module in modules(root):
-        for path in sorted((root / SOLUTIONS / module).glob("*.ipynb")):
+        for path in sources(root, module):
             found.append(Notebook(root=root, module=module, stem=path.stem))
     return found
 
@@ -191,7 +214,7 @@ def select(root: Path, names: list[str] | None) -> list[Notebook]:
         return every
     chosen: list[Notebook] = []
     for raw in names:
-        name = raw.strip().strip("/").removesuffix(".ipynb")
+        name = raw.strip().strip("/").removesuffix(".ipynb").removesuffix(SOURCE_SUFFIX)
         for prefix in (SOLUTIONS + "/", LESSONS + "/"):
             name = name.removeprefix(prefix)
         hits = [nb for nb in every if name in (nb.module, nb.name, nb.stem)]

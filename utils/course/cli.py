@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .course import LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
+from .layout import LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
 from .tables import format_table
 
 

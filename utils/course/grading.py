@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .course import (
+from .layout import (
     SOLUTIONS,
     CourseError,
     cell_source,
@@ -24,7 +24,7 @@ from .course import (
     nbgrader_meta,
     read_notebook,
 )
-from .release import tool_env
+from .release import build_sources, tool_env
 from .tables import format_table
 
 ALTERNATES = Path("tests") / "alternates"
@@ -159,7 +159,7 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
     course.mkdir(parents=True, exist_ok=True)
     try:
         (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=timeout))
-        shutil.copytree(source, course / "source" / module)
+        build_sources(root, module, course / "source")
         echo(f"course folder: {course}")
         _nbgrader(course, "generate_assignment", module, "--force")
         class_ = students(root)

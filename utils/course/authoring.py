@@ -1,15 +1,18 @@
-"""Writing course notebooks: cells with stable ids and nbgrader schema-3 metadata, saved normalised."""
+"""Writing course notebooks: cells with stable ids and nbgrader schema-3 metadata, saved normalised,
+either as a jupytext percent file (the hand-written sources in solutions/) or as .ipynb JSON."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import re
 from pathlib import Path
 from textwrap import dedent
 from typing import Any
 
 SCHEMA = 3
+TEXT_FORMAT = "py:percent"
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 _ID = re.compile(r"^[a-zA-Z0-9-_]{1,64}$")
 
@@ -125,17 +128,54 @@ def normalise(nb: dict[str, Any]) -> dict[str, Any]:
     return nb
 
 
+def to_text(nb: dict[str, Any]) -> str:
+    """A notebook as a jupytext percent file: each cell's id and metadata in its `# %%` header, no
+    notebook header (the kernel is the course's own, restored by `from_text`)."""
+    import jupytext
+    import nbformat
+
+    nb = normalise(json.loads(json.dumps(nb)))
+    for cell in nb["cells"]:
+        cell["metadata"] = {"id": cell["id"], **cell.get("metadata", {})}
+    nb["metadata"] = {"jupytext": {"notebook_metadata_filter": "-all"}}
+    return jupytext.writes(nbformat.from_dict(nb), fmt=TEXT_FORMAT)
+
+
+def from_text(text: str) -> dict[str, Any]:
+    """The notebook a percent file describes, with cell ids restored from the headers, normalised.
+    jupytext keeps cell ids only as metadata, so `to_text` writes them there and this moves them back."""
+    import jupytext
+
+    parsed = jupytext.reads(text, fmt=TEXT_FORMAT)
+    cells = []
+    for index, cell in enumerate(parsed.cells):
+        cell = dict(cell)
+        meta = dict(cell.get("metadata", {}))
+        if "incorrectly_encoded_metadata" in meta:  # jupytext keeps a header it cannot parse as text
+            raise ValueError(f"cell {index}: its '# %%' header does not parse: "
+                             f"{meta['incorrectly_encoded_metadata']!r}")
+        cell["id"] = str(meta.pop("id", "") or "")
+        cell["metadata"] = json.loads(json.dumps(meta))
+        cells.append(cell)
+    nb = {"cells": cells, "metadata": {"kernelspec": dict(KERNELSPEC), "language_info": {"name": "python"}},
+          "nbformat": 4, "nbformat_minor": 5}
+    return normalise(nb)
+
+
 def dumps(nb: dict[str, Any]) -> str:
     """Serialise a notebook the way Jupyter does (indent 1, sorted keys, trailing newline)."""
     return json.dumps(nb, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
 def save(nb: dict[str, Any], path: str | Path) -> bool:
-    """Normalise and write a notebook; return True when the file changed."""
+    """Normalise and write a notebook, as percent text for a `.py` path, else as JSON; written
+    atomically (parallel test workers build the same files) and only when it changed: return whether."""
     path = Path(path)
-    text = dumps(normalise(nb))
+    text = to_text(nb) if path.suffix == ".py" else dumps(normalise(nb))
     if path.exists() and path.read_text(encoding="utf-8") == text:
         return False
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(text, encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
     return True

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .course import (
+from .layout import (
     BUILD,
     LESSONS,
     SOLUTIONS,
@@ -111,12 +111,14 @@ def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResul
     """Execute a solution notebook with papermill; any error is a failure."""
     import papermill as pm
 
+    from .release import build_notebook
+
     _env_quiet()
     start = time.perf_counter()
     failure = None
     try:
         pm.execute_notebook(
-            str(nb.path(SOLUTIONS)), str(out), parameters={"SMOKE": smoke}, kernel_name=KERNEL,
+            str(build_notebook(nb)), str(out), parameters={"SMOKE": smoke}, kernel_name=KERNEL,
             cwd=str(nb.root), progress_bar=False, execution_timeout=timeout,
         )
     except pm.PapermillExecutionError as exc:

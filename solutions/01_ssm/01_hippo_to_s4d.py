@@ -1,0 +1,520 @@
+# %% [markdown] id="card"
+# # From HiPPO to S4D: a sequence layer that is a linear ODE
+#
+# **Papers:** A. Gu, T. Dao, S. Ermon, A. Rudra, C. Ré, *HiPPO: Recurrent Memory with Optimal Polynomial Projections* (2020, arXiv:2008.07669); A. Gu, I. Johnson, A. Timalsina, A. Rudra, C. Ré, *How to Train Your HiPPO* (2022, arXiv:2206.12037); A. Gu, A. Gupta, K. Goel, C. Ré, *On the Parameterization and Initialization of Diagonal State Space Models* (S4D, 2022, arXiv:2206.11893).
+#
+# **Learning objectives**
+# - build the HiPPO-LegS matrices and watch a 32-number state remember a whole signal;
+# - discretise a continuous SSM with zero-order hold and with the bilinear transform, and see what each does to the kernel;
+# - compute the diagonal S4D kernel and apply it as a causal FFT convolution, and check it against the recurrence;
+# - measure the speed of each as the sequence grows, including the pitfall of materialising the Vandermonde matrix.
+#
+# **Prerequisites:** linear algebra (matrix exponential, eigenvalues), complex numbers, the welcome lesson (loop vs convolution).
+#
+# **Time:** 60 min
+#
+# **Points:** 12 (five autograded exercises)
+#
+# **Claim:** a diagonal SSM is one layer with two faces — a convolution with kernel $K_\ell = 2\,\mathrm{Re}\sum_n C_n \frac{e^{\Delta A_n}-1}{A_n} e^{\Delta A_n \ell}$ for training and a recurrence for inference — and the two agree to floating-point rounding while the convolution is far faster on long sequences.
+
+# %% id="parameters" tags=["parameters"]
+SMOKE = False  # True: tiny sizes, runs in seconds
+SEED = 0
+N_HIPPO = 32  # HiPPO state size in the reconstruction demo
+STREAM_STEPS = 1000  # samples of the streamed signal
+MAX_LEN = 16384  # longest sequence in the timing experiment
+
+# %% id="setup" nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from utils.common import (
+    best_time,
+    check_params,
+    claim,
+    limit_threads,
+    pick_device,
+    positive_int,
+    progress,
+    set_seed,
+)
+from utils.plotting import label, show, subplots
+from utils.ssm import legendre_basis
+
+if SMOKE:
+    N_HIPPO, STREAM_STEPS, MAX_LEN = min(N_HIPPO, 16), min(STREAM_STEPS, 200), min(MAX_LEN, 1024)
+check_params(N_HIPPO=(N_HIPPO, lambda n: positive_int(n) and n >= 4, "an int >= 4"),
+             STREAM_STEPS=(STREAM_STEPS, lambda n: positive_int(n) and n >= 50, "an int >= 50"),
+             MAX_LEN=(MAX_LEN, lambda n: positive_int(n) and n >= 256, "an int >= 256"),
+             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
+generator = set_seed(SEED)
+# One thread: we compare algorithms, not thread pools, and small ops are fastest (and steadiest) on one core.
+limit_threads(1)
+device = pick_device(prefer_cuda=False)
+print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, N_HIPPO={N_HIPPO}, MAX_LEN={MAX_LEN}")
+
+
+# %% [markdown] id="ssm-background"
+# ## A sequence layer as a linear ODE
+#
+# A state space model (SSM) maps an input signal $u(t)$ to an output $y(t)$ through a hidden state $x(t) \in \mathbb{R}^N$:
+#
+# $$x'(t) = A\,x(t) + B\,u(t), \qquad y(t) = C\,x(t) .$$
+#
+# Everything interesting is in $A$. A random $A$ forgets the past quickly or blows up. **HiPPO** asks: which $A$ makes $x(t)$ the best summary of the *whole history* $u(s), s \le t$? For the *scaled Legendre* measure (LegS), which weighs all of $[0, t]$ uniformly, $x_n(t)$ is the coefficient of $u$ on the $n$-th Legendre polynomial stretched over $[0, t]$, and those coefficients obey
+#
+# $$x'(t) = \frac{1}{t} A\, x(t) + \frac{1}{t} B\, u(t), \qquad
+# A_{nk} = -\begin{cases} \sqrt{2n+1}\,\sqrt{2k+1} & n > k \\ n + 1 & n = k \\ 0 & n < k \end{cases}, \qquad B_n = \sqrt{2n+1},$$
+#
+# for $n, k = 0, \dots, N-1$. (S4 drops the $1/t$ and uses the same $A$ as a time-invariant system; *How to Train Your HiPPO* explains why that still works.)
+
+# %% [markdown] id="ex1-statement"
+# ## Exercise 1 — the HiPPO-LegS matrices (2 points)
+#
+# **Implement** `hippo_legs(N)` returning `(A, B)`: `A` of shape `(N, N)` and `B` of shape `(N,)`, both `torch.float64`, following the formula above (note the minus sign in front of the whole case split: $A$ is lower triangular with diagonal $-1, -2, \dots, -N$).
+#
+# *Hint:* `r = torch.sqrt(2 * n + 1)` for `n = torch.arange(N)`; `torch.tril(M, diagonal=-1)` keeps the strictly lower part.
+
+# %% id="hippo-answer" nbgrader={"grade": false, "grade_id": "hippo-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def hippo_legs(N: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """HiPPO-LegS state matrix A (N, N) and input vector B (N,), float64."""
+    ### BEGIN SOLUTION
+    n = torch.arange(N, dtype=torch.float64)
+    r = torch.sqrt(2 * n + 1)
+    A = -torch.tril(r[:, None] * r[None, :], diagonal=-1) - torch.diag(n + 1)
+    return A, r.clone()
+    ### END SOLUTION
+
+
+# %% id="hippo-tests" nbgrader={"grade": true, "grade_id": "hippo-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+A3, B3 = hippo_legs(3)
+assert A3.shape == (3, 3) and B3.shape == (3,), f"expected (3, 3) and (3,), got {tuple(A3.shape)} and {tuple(B3.shape)}"
+assert A3.dtype == torch.float64 and B3.dtype == torch.float64, "use float64"
+expected = torch.tensor([[-1.0, 0.0, 0.0], [-math.sqrt(3), -2.0, 0.0], [-math.sqrt(5), -math.sqrt(15), -3.0]], dtype=torch.float64)
+assert torch.allclose(A3, expected), f"A for N=3 should be\n{expected}\ngot\n{A3}"
+assert torch.allclose(B3, torch.sqrt(torch.tensor([1.0, 3.0, 5.0], dtype=torch.float64))), f"B_n = sqrt(2n+1), got {B3}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+# Independent construction (as in state-spaces/s4 src/models/hippo/hippo.py, measure 'legs'):
+# A = -T M T^{-1} with M_nk = (2k+1) for n >= k minus n on the diagonal, T = diag(sqrt(2n+1)).
+for N in (1, 2, 7, 32):
+    A, B = hippo_legs(N)
+    assert A.shape == (N, N) and B.shape == (N,) and A.dtype == torch.float64
+    q = torch.arange(N, dtype=torch.float64)
+    M = torch.where(q[:, None] >= q[None, :], (2 * q + 1)[None, :].expand(N, N), torch.zeros(N, N, dtype=torch.float64)) - torch.diag(q)
+    T = torch.diag(torch.sqrt(2 * q + 1))
+    ref = -(T @ M @ torch.linalg.inv(T))
+    assert torch.allclose(A, ref, atol=1e-10), f"A wrong for N={N}"
+    assert torch.allclose(B, torch.sqrt(2 * q + 1)), f"B wrong for N={N}"
+    assert torch.allclose(torch.linalg.eigvals(A).real.sort().values, -(q + 1).flip(0)), "eigenvalues must be -1..-N"
+### END HIDDEN TESTS
+
+# %% [markdown] id="disc-background"
+# ## From continuous to discrete time
+#
+# Data arrive as samples $u_0, u_1, \dots$ spaced by a step $\Delta$. A *discretisation* turns $(A, B)$ into $(\bar A, \bar B)$ with $x_k = \bar A x_{k-1} + \bar B u_k$.
+#
+# - **Zero-order hold (ZOH)** assumes $u$ is constant over each step and solves the ODE exactly:
+#   $$\bar A = e^{\Delta A}, \qquad \bar B = A^{-1}\left(e^{\Delta A} - I\right) B .$$
+# - **Bilinear** (Tustin, the trapezoid rule) is the approximation S4 used first:
+#   $$\bar A = \left(I - \tfrac{\Delta}{2} A\right)^{-1}\left(I + \tfrac{\Delta}{2} A\right), \qquad \bar B = \left(I - \tfrac{\Delta}{2} A\right)^{-1} \Delta B .$$
+#
+# Both agree to second order in $\Delta$; they part ways when $\Delta\,|A|$ is large: ZOH maps a very negative eigenvalue to $\approx 0$ (forget at once), bilinear maps it to $\approx -1$ (an oscillating memory).
+#
+# ## Exercise 2 — ZOH and bilinear discretisation (3 points)
+#
+# **Implement** `discretize_zoh(A, B, dt)` and `discretize_bilinear(A, B, dt)` for a dense `A` of shape `(N, N)`, `B` of shape `(N,)` and a float `dt > 0`; each returns `(A_bar, B_bar)` with the same shapes and dtype.
+#
+# *Hint:* `torch.linalg.matrix_exp`; prefer `torch.linalg.solve(M, X)` to `inv(M) @ X`.
+
+# %% id="disc-answer" nbgrader={"grade": false, "grade_id": "disc-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def discretize_zoh(A: torch.Tensor, B: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-order hold: A_bar = exp(dt A), B_bar = A^{-1} (exp(dt A) - I) B."""
+    ### BEGIN SOLUTION
+    I = torch.eye(A.shape[0], dtype=A.dtype)
+    A_bar = torch.linalg.matrix_exp(dt * A)
+    B_bar = torch.linalg.solve(A, (A_bar - I) @ B)
+    return A_bar, B_bar
+    ### END SOLUTION
+
+
+def discretize_bilinear(A: torch.Tensor, B: torch.Tensor, dt: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bilinear: A_bar = (I - dt/2 A)^{-1} (I + dt/2 A), B_bar = (I - dt/2 A)^{-1} dt B."""
+    ### BEGIN SOLUTION
+    I = torch.eye(A.shape[0], dtype=A.dtype)
+    M = I - dt / 2 * A
+    return torch.linalg.solve(M, I + dt / 2 * A), torch.linalg.solve(M, dt * B)
+    ### END SOLUTION
+
+
+# %% id="disc-tests" nbgrader={"grade": true, "grade_id": "disc-tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+a = torch.tensor([[-2.0]], dtype=torch.float64)
+b = torch.tensor([1.0], dtype=torch.float64)
+Az, Bz = discretize_zoh(a, b, 0.5)
+assert Az.shape == (1, 1) and Bz.shape == (1,), f"shapes (N, N) and (N,), got {tuple(Az.shape)}, {tuple(Bz.shape)}"
+assert abs(Az.item() - math.exp(-1.0)) < 1e-12, f"ZOH A_bar = exp(dt a) = exp(-1), got {Az.item()}"
+assert abs(Bz.item() - (math.exp(-1.0) - 1) / -2.0) < 1e-12, f"ZOH B_bar = (exp(dt a) - 1) / a * b, got {Bz.item()}"
+Ab, Bb = discretize_bilinear(a, b, 0.5)
+assert abs(Ab.item() - (1 - 0.5) / (1 + 0.5)) < 1e-12, f"bilinear A_bar = (1 + dt a / 2) / (1 - dt a / 2) = 1/3, got {Ab.item()}"
+assert abs(Bb.item() - 0.5 / 1.5) < 1e-12, f"bilinear B_bar = dt b / (1 - dt a / 2) = 1/3, got {Bb.item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(11)
+for N, dt in [(2, 0.1), (5, 0.7), (8, 0.03)]:
+    A = -torch.eye(N, dtype=torch.float64) + 0.4 * torch.randn(N, N, generator=g, dtype=torch.float64)
+    B = torch.randn(N, generator=g, dtype=torch.float64)
+    # ZOH, independently: Van Loan's block exponential exp(dt [[A, B], [0, 0]]) = [[A_bar, B_bar], [0, 1]]
+    blk = torch.zeros(N + 1, N + 1, dtype=torch.float64)
+    blk[:N, :N], blk[:N, N] = A, B
+    E = torch.linalg.matrix_exp(dt * blk)
+    Az, Bz = discretize_zoh(A, B, dt)
+    assert Az.shape == (N, N) and Bz.shape == (N,) and Az.dtype == torch.float64
+    assert torch.allclose(Az, E[:N, :N], atol=1e-10) and torch.allclose(Bz, E[:N, N], atol=1e-10), f"ZOH wrong (N={N}, dt={dt})"
+    # bilinear, independently: one trapezoid step of the ODE, solved for x_k
+    Ab, Bb = discretize_bilinear(A, B, dt)
+    x0, u = torch.randn(N, generator=g, dtype=torch.float64), 0.8
+    x1 = Ab @ x0 + Bb * u
+    residual = x1 - x0 - dt / 2 * (A @ x0 + A @ x1) - dt * B * u
+    assert Ab.shape == (N, N) and Bb.shape == (N,)
+    assert residual.abs().max() < 1e-10, f"bilinear wrong: x1 must satisfy x1 - x0 = dt/2 A (x0 + x1) + dt B u (N={N}, dt={dt})"
+# the two agree for small steps and part ways for large ones
+A, B = -torch.diag(torch.arange(1.0, 5.0, dtype=torch.float64)) - torch.tril(torch.ones(4, 4, dtype=torch.float64), -1), torch.ones(4, dtype=torch.float64)
+assert torch.allclose(discretize_zoh(A, B, 1e-4)[0], discretize_bilinear(A, B, 1e-4)[0], atol=1e-8)
+### END HIDDEN TESTS
+
+# %% [markdown] id="stream-intro"
+# ## HiPPO remembers: reconstruct a signal from its state, as it streams in
+#
+# LegS is time-varying ($A/t$), so we discretise step by step: at sample $k$ (time $t = k$), use the bilinear rule with step $1/k$. After $k$ samples, the signal seen so far is approximately
+# $$u(s) \approx \sum_{n<N} x_n \, \sqrt{2n+1}\, P_n\!\left(2 s / t - 1\right), \qquad 0 \le s \le t,$$
+# a Legendre series stretched over the whole history (`utils.ssm.legendre_basis` gives the orthonormal polynomials). The state has only $N$ numbers, yet it summarises all of the past at once.
+
+# %% id="stream"
+def hippo_stream(signal: torch.Tensor, N: int) -> list[torch.Tensor]:
+    """Run HiPPO-LegS (bilinear, step 1/k) over a 1-D signal; return the state after every sample."""
+    A, B = hippo_legs(N)
+    x, states = torch.zeros(N, dtype=torch.float64), []
+    for k, u in enumerate(signal.tolist(), start=1):
+        A_bar, B_bar = discretize_bilinear(A, B, 1.0 / k)
+        x = A_bar @ x + B_bar * u
+        states.append(x)
+    return states
+
+t_grid = torch.linspace(0, 1, STREAM_STEPS, dtype=torch.float64)
+signal = torch.sin(12 * t_grid) * torch.exp(-t_grid) + 0.6 * (t_grid > 0.55) + 0.05 * torch.randn(STREAM_STEPS, generator=generator, dtype=torch.float64)
+states = hippo_stream(signal, N_HIPPO)
+
+fig, axes = subplots(ncols=3, width=4.2)
+for ax, frac in zip(axes, (0.3, 0.6, 1.0)):
+    k = int(frac * STREAM_STEPS)
+    seen = torch.linspace(0, 1, k, dtype=torch.float64)
+    recon = states[k - 1] @ legendre_basis(N_HIPPO, seen)
+    ax.plot(t_grid[:k], signal[:k], lw=0.8, alpha=0.6, label="signal so far")
+    ax.plot(t_grid[:k], recon, lw=1.8, label=f"from {N_HIPPO} state numbers")
+    label(ax, f"after {k} samples", "time", "value")
+show(fig)
+
+recon_err = {}
+for N in (4, 8, 16, 32, 64):
+    if N <= 2 * N_HIPPO:
+        x_final = hippo_stream(signal, N)[-1]
+        recon_err[N] = (x_final @ legendre_basis(N, t_grid) - signal).abs().mean().item()
+print("mean |reconstruction error| by state size:", {n: round(e, 4) for n, e in recon_err.items()})
+
+
+# %% [markdown] id="kernel-background"
+# ## The S4D kernel: diagonal $A$, one convolution
+#
+# Unroll the recurrence from $x_{-1} = 0$: $y_\ell = \sum_{j \le \ell} C \bar A^{j} \bar B\, u_{\ell - j}$, i.e. $y = K * u$ with kernel $K_j = C \bar A^j \bar B$. For a dense $A$ the powers are expensive. S4D makes $A$ **diagonal and complex**, $A = \mathrm{diag}(A_0, \dots, A_{N-1})$ with $\mathrm{Re}\,A_n < 0$, takes $B = 1$ (absorbed into $C$), keeps one of each conjugate pair (so the real state has size $2N$ and the output is twice the real part), and uses ZOH:
+#
+# $$K_\ell = 2\,\mathrm{Re} \sum_{n=0}^{N-1} C_n \,\frac{e^{\Delta A_n} - 1}{A_n}\, e^{\Delta A_n \ell}, \qquad \ell = 0, \dots, L-1 .$$
+#
+# The matrix $V_{n\ell} = e^{\Delta A_n \ell}$ is a *Vandermonde* matrix. A layer has $H$ independent channels, each with its own $\Delta$, $A$, $C$. Initialisations (notebook 2): **S4D-Lin** $A_n = -\tfrac12 + i\pi n$; **S4D-Inv** $A_n = -\tfrac12 + i\tfrac{2N}{\pi}\left(\tfrac{2N}{2n+1} - 1\right)$.
+#
+# ## Exercise 3 — the S4D kernel (3 points)
+#
+# **Implement** `s4d_kernel(A, C, dt, L)`: `A`, `C` complex of shape `(H, N)`, `dt` real positive of shape `(H,)`, returns the real kernel `K` of shape `(H, L)` (real dtype matching `A`: `complex64 → float32`). Materialise the Vandermonde matrix `exp(dtA[..., None] * arange(L))` of shape `(H, N, L)`.
+#
+# *Hint:* `dtA = A * dt[:, None]`; `torch.einsum("hn,hnl->hl", ...)`; `.real`, and do not forget the factor 2.
+
+# %% id="kernel-answer" nbgrader={"grade": false, "grade_id": "kernel-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def s4d_kernel(A: torch.Tensor, C: torch.Tensor, dt: torch.Tensor, L: int) -> torch.Tensor:
+    """Diagonal SSM kernel K (H, L) = 2 Re sum_n C_n (exp(dt A_n) - 1) / A_n * exp(dt A_n l), ZOH."""
+    ### BEGIN SOLUTION
+    # as S4DKernel.forward in state-spaces/s4 models/s4/s4d.py (B = 1, conjugate pairs halved)
+    dtA = A * dt[:, None]
+    vandermonde = torch.exp(dtA[:, :, None] * torch.arange(L, device=A.device))
+    weights = C * (torch.exp(dtA) - 1.0) / A
+    return 2 * torch.einsum("hn,hnl->hl", weights, vandermonde).real
+    ### END SOLUTION
+
+
+# %% id="kernel-tests" nbgrader={"grade": true, "grade_id": "kernel-tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+A1 = torch.tensor([[-0.5 + 0.0j]], dtype=torch.complex64)
+C1 = torch.tensor([[1.0 + 0.0j]], dtype=torch.complex64)
+K1 = s4d_kernel(A1, C1, torch.tensor([1.0]), 3)
+assert K1.shape == (1, 3), f"expected shape (H, L) = (1, 3), got {tuple(K1.shape)}"
+assert K1.dtype == torch.float32, f"a real float32 kernel from complex64 inputs, got {K1.dtype}"
+b = (math.exp(-0.5) - 1) / -0.5  # (e^{dt A} - 1) / A
+expected = [2 * b, 2 * b * math.exp(-0.5), 2 * b * math.exp(-1.0)]
+assert torch.allclose(K1[0], torch.tensor(expected), atol=1e-6), f"for A=-0.5, C=1, dt=1 expected {expected}, got {K1[0].tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+def _kernel_loop(A, C, dt, L):  # independent: powers by repeated multiplication, float64, one mode at a time
+    A, C, dt = A.to(torch.complex128), C.to(torch.complex128), dt.to(torch.float64)
+    H, N = A.shape
+    K = torch.zeros(H, L, dtype=torch.float64)
+    for h in range(H):
+        for n in range(N):
+            a_bar = complex(torch.exp(A[h, n] * dt[h]))
+            w = complex(C[h, n]) * (a_bar - 1) / complex(A[h, n])
+            for l in range(L):
+                K[h, l] += 2 * w.real
+                w *= a_bar
+    return K
+g = torch.Generator().manual_seed(5)
+for H, N, L, scale in [(1, 1, 1, 1.0), (2, 3, 17, 0.5), (3, 4, 40, 0.05)]:
+    A = (-torch.rand(H, N, generator=g) - 0.1) + 1j * torch.randn(H, N, generator=g) * 3
+    C = torch.randn(H, N, generator=g) + 1j * torch.randn(H, N, generator=g)
+    dt = torch.rand(H, generator=g) * scale + 0.01
+    K = s4d_kernel(A.to(torch.complex64), C.to(torch.complex64), dt, L)
+    assert K.shape == (H, L) and not K.is_complex(), (K.shape, K.dtype)
+    assert torch.allclose(K.double(), _kernel_loop(A, C, dt, L), atol=1e-4, rtol=1e-4), f"wrong kernel for H={H}, N={N}, L={L}"
+K64 = s4d_kernel(A.to(torch.complex128), C.to(torch.complex128), dt.double(), 40)
+assert K64.dtype == torch.float64 and torch.allclose(K64, _kernel_loop(A, C, dt, 40), atol=1e-10)
+### END HIDDEN TESTS
+
+# %% [markdown] id="conv-background"
+# ## Exercise 4 — causal convolution with the FFT (2 points)
+#
+# With $K$ as long as the sequence, a direct convolution costs $O(L^2)$. The FFT costs $O(L \log L)$, but it computes a **circular** convolution: the end of the sequence would wrap around into its beginning. Zero-padding both $u$ and $K$ to length $2L$ makes the circular convolution equal the linear one on its first $L$ outputs, which are exactly the causal outputs:
+#
+# $$y = \mathrm{irfft}\big(\mathrm{rfft}(u, 2L) \cdot \mathrm{rfft}(K, 2L),\ 2L\big)[\,:L\,] .$$
+#
+# **Implement** `causal_fft_conv(u, K)`: `u` real of shape `(B, H, L)`, `K` real of shape `(H, L)`; returns `y` of shape `(B, H, L)` with $y_{b,h,\ell} = \sum_{j=0}^{\ell} K_{h,j}\, u_{b,h,\ell-j}$.
+#
+# *Hint:* `torch.fft.rfft(x, n=2 * L)` pads for you; broadcasting `(B, H, F) * (H, F)` does the rest.
+
+# %% id="conv-answer" nbgrader={"grade": false, "grade_id": "conv-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def causal_fft_conv(u: torch.Tensor, K: torch.Tensor) -> torch.Tensor:
+    """Causal convolution y[b, h, l] = sum_{j <= l} K[h, j] u[b, h, l - j] via FFTs padded to 2L."""
+    ### BEGIN SOLUTION
+    L = u.shape[-1]
+    u_f = torch.fft.rfft(u, n=2 * L)
+    k_f = torch.fft.rfft(K, n=2 * L)
+    return torch.fft.irfft(u_f * k_f, n=2 * L)[..., :L]
+    ### END SOLUTION
+
+
+# %% id="conv-tests" nbgrader={"grade": true, "grade_id": "conv-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+u1 = torch.tensor([[[1.0, 0.0, 0.0, 0.0]]])
+K1 = torch.tensor([[3.0, 2.0, 1.0, 0.5]])
+y1 = causal_fft_conv(u1, K1)
+assert y1.shape == (1, 1, 4), f"expected shape (B, H, L) = (1, 1, 4), got {tuple(y1.shape)}"
+assert torch.allclose(y1, K1[None], atol=1e-5), f"an impulse at l=0 returns the kernel, got {y1.flatten().tolist()}"
+y2 = causal_fft_conv(torch.tensor([[[0.0, 0.0, 1.0, 1.0]]]), K1)
+assert torch.allclose(y2.flatten(), torch.tensor([0.0, 0.0, 3.0, 5.0]), atol=1e-5), f"causal: nothing before the input arrives and no wrap-around, got {y2.flatten().tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(7)
+for Bsz, H, L in [(1, 1, 1), (2, 3, 5), (3, 2, 33), (1, 4, 128)]:
+    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64)
+    K = torch.randn(H, L, generator=g, dtype=torch.float64)
+    # independent: grouped conv1d over a left-padded input with the flipped kernel
+    ref = F.conv1d(F.pad(u, (L - 1, 0)), K.flip(-1)[:, None, :], groups=H)
+    y = causal_fft_conv(u, K)
+    assert y.shape == (Bsz, H, L), f"shape {tuple(y.shape)} for B={Bsz}, H={H}, L={L}"
+    assert torch.allclose(y, ref, atol=1e-9), f"wrong values for B={Bsz}, H={H}, L={L}"
+assert causal_fft_conv(torch.randn(2, 3, 10, generator=g), torch.randn(3, 10, generator=g)).dtype == torch.float32
+### END HIDDEN TESTS
+
+# %% [markdown] id="rec-background"
+# ## Exercise 5 — the same layer as a recurrence (2 points)
+#
+# At inference time a token arrives, and we want its output without recomputing anything: carry the complex state $x \in \mathbb{C}^{B \times H \times N}$ and update it, mode by mode (everything is diagonal):
+#
+# $$x_\ell = \bar A \odot x_{\ell-1} + \bar B \odot u_\ell, \qquad y_\ell = 2\,\mathrm{Re}\sum_n C_n x_{\ell,n}, \qquad \bar A = e^{\Delta A},\ \bar B = \frac{e^{\Delta A} - 1}{A},\ x_{-1} = 0 .$$
+#
+# **Implement** `s4d_recurrence(u, A, C, dt)`: `u` real `(B, H, L)`, `A`, `C` complex `(H, N)`, `dt` `(H,)`; returns real `y` of shape `(B, H, L)` computed with a Python loop over $\ell$. It must match `causal_fft_conv(u, s4d_kernel(A, C, dt, L))`.
+#
+# *Hint:* the state has shape `(B, H, N)`; `u[:, :, l, None]` broadcasts over the modes; collect outputs in a list and `torch.stack(..., dim=-1)`.
+
+# %% id="rec-answer" nbgrader={"grade": false, "grade_id": "rec-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def s4d_recurrence(u: torch.Tensor, A: torch.Tensor, C: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """Run the ZOH-discretised diagonal SSM step by step: u (B, H, L) -> y (B, H, L)."""
+    ### BEGIN SOLUTION
+    dtA = A * dt[:, None]
+    A_bar = torch.exp(dtA)
+    B_bar = (A_bar - 1.0) / A
+    x = torch.zeros(u.shape[0], *A.shape, dtype=A.dtype)
+    ys = []
+    for l in range(u.shape[-1]):
+        x = A_bar * x + B_bar * u[:, :, l, None]
+        ys.append(2 * (C * x).sum(-1).real)
+    return torch.stack(ys, dim=-1)
+    ### END SOLUTION
+
+
+# %% id="rec-tests" nbgrader={"grade": true, "grade_id": "rec-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+A1 = torch.tensor([[-0.5 + 0.0j]], dtype=torch.complex64)
+C1 = torch.tensor([[1.0 + 0.0j]], dtype=torch.complex64)
+y1 = s4d_recurrence(torch.tensor([[[1.0, 0.0, 0.0]]]), A1, C1, torch.tensor([1.0]))
+assert y1.shape == (1, 1, 3), f"expected shape (B, H, L) = (1, 1, 3), got {tuple(y1.shape)}"
+assert not y1.is_complex(), "return the real output 2 Re(C x)"
+b = (math.exp(-0.5) - 1) / -0.5
+expected = [2 * b, 2 * b * math.exp(-0.5), 2 * b * math.exp(-1.0)]
+assert torch.allclose(y1.flatten(), torch.tensor(expected), atol=1e-6), f"impulse response should be {expected}, got {y1.flatten().tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+def _direct(u, A, C, dt):  # independent: kernel by explicit powers, then the O(L^2) causal sum
+    dtA = (A * dt[:, None]).to(torch.complex128)
+    w = C.to(torch.complex128) * (torch.exp(dtA) - 1) / A.to(torch.complex128)
+    L = u.shape[-1]
+    K = torch.stack([2 * (w * torch.exp(dtA) ** l).sum(-1).real for l in range(L)], dim=-1)
+    y = torch.zeros(u.shape, dtype=torch.float64)
+    for l in range(L):
+        y[..., l] = (K[:, : l + 1].flip(-1) * u[..., : l + 1].double()).sum(-1)
+    return y
+g = torch.Generator().manual_seed(9)
+for Bsz, H, N, L in [(1, 1, 1, 1), (2, 3, 4, 12), (3, 2, 5, 30)]:
+    A = ((-torch.rand(H, N, generator=g) - 0.1) + 1j * torch.randn(H, N, generator=g) * 3).to(torch.complex64)
+    C = (torch.randn(H, N, generator=g) + 1j * torch.randn(H, N, generator=g)).to(torch.complex64)
+    dt = torch.rand(H, generator=g) * 0.8 + 0.05
+    u = torch.randn(Bsz, H, L, generator=g)
+    y = s4d_recurrence(u, A, C, dt)
+    assert y.shape == (Bsz, H, L) and not y.is_complex(), (y.shape, y.dtype)
+    assert torch.allclose(y.double(), _direct(u, A, C, dt), atol=1e-4), f"wrong outputs for B={Bsz}, H={H}, N={N}, L={L}"
+### END HIDDEN TESTS
+
+# %% [markdown] id="disc-kernel-intro"
+# ## Experiment 1 — what the discretisation does to the kernel
+#
+# For a dense $A$ the kernel is $K_\ell = C \bar A^\ell \bar B$. We take the HiPPO-LegS $A$ (as S4 does, time-invariant) with a fixed random $C$, and compare ZOH with bilinear at a small and a large step. For small $\Delta$ they are the same kernel; for large $\Delta$ ZOH decays monotonically where the bilinear rule rings, because it maps fast modes near $-1$.
+
+# %% id="disc-kernel"
+def dense_kernel(A_bar: torch.Tensor, B_bar: torch.Tensor, C: torch.Tensor, L: int) -> torch.Tensor:
+    """K_l = C A_bar^l B_bar for l < L, by repeated multiplication."""
+    out, v = [], B_bar.clone()
+    for _ in range(L):
+        out.append(C @ v)
+        v = A_bar @ v
+    return torch.stack(out)
+
+A_legs, B_legs = hippo_legs(16)
+C_rand = torch.randn(16, generator=torch.Generator().manual_seed(SEED), dtype=torch.float64) / 4
+fig, axes = subplots(ncols=2, width=5.0)
+kernel_gap = {}
+for ax, dt in zip(axes, (0.001, 0.5)):
+    Kz = dense_kernel(*discretize_zoh(A_legs, B_legs, dt), C_rand, 60)
+    Kb = dense_kernel(*discretize_bilinear(A_legs, B_legs, dt), C_rand, 60)
+    kernel_gap[dt] = ((Kz - Kb).norm() / Kz.norm()).item()
+    ax.plot(Kz, marker="o", ms=2.5, label="ZOH")
+    ax.plot(Kb, marker="x", ms=2.5, label="bilinear")
+    label(ax, f"LegS kernel, step dt={dt}", "lag l", "K_l")
+show(fig)
+print("relative kernel difference ZOH vs bilinear:", {dt: f"{g:.2e}" for dt, g in kernel_gap.items()})
+
+# %% [markdown] id="agree-intro"
+# ## Experiment 2 — convolution and recurrence agree
+#
+# One S4D layer: $H = 32$ channels, $N = 32$ complex modes with the S4D-Lin initialisation, steps $\Delta$ log-uniform in $[10^{-3}, 10^{-1}]$ (the defaults of the reference `S4DKernel`), random complex $C$, all in float32. The two algorithms must agree to float32 rounding.
+
+# %% id="agree"
+H, N_MODES = 32, 32
+A_lin = (-0.5 + 1j * math.pi * torch.arange(N_MODES)).to(torch.complex64).repeat(H, 1)
+C_layer = torch.randn(H, N_MODES, generator=generator, dtype=torch.complex64) * 0.5 ** 0.5
+dt_layer = torch.exp(torch.rand(H, generator=generator) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+u_test = torch.randn(2, H, 1024, generator=generator)
+y_conv = causal_fft_conv(u_test, s4d_kernel(A_lin, C_layer, dt_layer, 1024))
+y_rec = s4d_recurrence(u_test, A_lin, C_layer, dt_layer)
+max_err = (y_conv - y_rec).abs().max().item()
+rel_err = max_err / y_rec.abs().max().item()
+print(f"max |conv - recurrence| = {max_err:.2e}  (relative to max |y|: {rel_err:.2e}; float32 eps = {torch.finfo(torch.float32).eps:.1e})")
+
+
+# %% [markdown] id="speed-intro"
+# ## Experiment 3 — speed as $L$ grows, and the Vandermonde pitfall
+#
+# The recurrence costs $L$ small Python steps. The convolution needs the kernel (once per parameter update in training) and then one FFT convolution. Materialising $e^{\Delta A_n \ell}$ for every $(h, n, \ell)$ means $H N L$ **complex exponentials**, which are slow on a CPU: that alone can cost more than the whole recurrence. The fix is to *factorise the powers*: write $\ell = a m + b$ with $m \approx \sqrt{L}$, so that
+#
+# $$K_{am+b} = 2\,\mathrm{Re}\sum_n \big(w_n\, e^{\Delta A_n m a}\big)\, e^{\Delta A_n b},$$
+#
+# a batched complex **matrix product** of an $(a \times N)$ by an $(N \times m)$ Vandermonde factor, with only $N(a + m) \approx 2N\sqrt{L}$ exponentials. (The GPU code of the reference repository fuses this instead; on a CPU, BLAS does the work.)
+
+# %% id="factored"
+def s4d_kernel_factored(A: torch.Tensor, C: torch.Tensor, dt: torch.Tensor, L: int) -> torch.Tensor:
+    """The S4D kernel with the Vandermonde powers factorised: l = a*m + b, one batched matmul."""
+    dtA = A * dt[:, None]
+    m = max(1, math.isqrt(L - 1) + 1)
+    n_blocks = -(-L // m)
+    low = torch.exp(dtA[:, :, None] * torch.arange(m))  # (H, N, m): e^{dtA b}
+    high = torch.exp(dtA[:, :, None] * (m * torch.arange(n_blocks)))  # (H, N, a): e^{dtA m a}
+    w = C * (torch.exp(dtA) - 1.0) / A
+    K = torch.bmm((w[:, :, None] * high).transpose(1, 2), low)  # (H, a, m)
+    return 2 * K.reshape(A.shape[0], -1)[:, :L].real
+
+factored_err = (s4d_kernel_factored(A_lin, C_layer, dt_layer, 1000) - s4d_kernel(A_lin, C_layer, dt_layer, 1000)).abs().max().item()
+print(f"factorised vs materialised kernel: max difference {factored_err:.1e}")
+
+# %% id="speed"
+lengths = [n for n in (256, 1024, 4096, 16384) if n <= MAX_LEN]
+timings = {"recurrence": [], "kernel: materialised Vandermonde": [], "kernel: factorised powers": [],
+           "FFT conv (kernel cached)": [], "FFT conv + factorised kernel": []}
+for L in progress(lengths, desc="timing"):
+    u = torch.randn(2, H, L, generator=generator)
+    K = s4d_kernel_factored(A_lin, C_layer, dt_layer, L)
+    timings["recurrence"].append(best_time(lambda: s4d_recurrence(u, A_lin, C_layer, dt_layer), repeat=2) if L <= 4096 else float("nan"))
+    timings["kernel: materialised Vandermonde"].append(best_time(lambda: s4d_kernel(A_lin, C_layer, dt_layer, L), repeat=2))
+    timings["kernel: factorised powers"].append(best_time(lambda: s4d_kernel_factored(A_lin, C_layer, dt_layer, L), repeat=3))
+    timings["FFT conv (kernel cached)"].append(best_time(lambda: causal_fft_conv(u, K), repeat=3))
+    timings["FFT conv + factorised kernel"].append(best_time(lambda: causal_fft_conv(u, s4d_kernel_factored(A_lin, C_layer, dt_layer, L)), repeat=3))
+
+fig, ax = subplots()
+for name, ys in timings.items():
+    ax.loglog(lengths, ys, marker="o", label=name)
+label(ax, f"One S4D layer (B=2, H={H}, N={N_MODES}), one CPU thread", "sequence length L", "seconds per call")
+show(fig)
+short = ["recurrence", "Vandermonde K", "factorised K", "conv (cached K)", "conv + fact. K"]
+print(f"{'L':>6} " + " ".join(f"{k:>16}" for k in short))
+for i, L in enumerate(lengths):
+    print(f"{L:>6} " + " ".join(f"{v[i] * 1e3:>13.2f} ms" for v in timings.values()))
+L_cmp = max(n for n in lengths if n <= 4096)
+i_cmp = lengths.index(L_cmp)
+rec_s = timings["recurrence"][i_cmp]
+speedup_conv = rec_s / timings["FFT conv + factorised kernel"][i_cmp]
+speedup_cached = rec_s / timings["FFT conv (kernel cached)"][i_cmp]
+vandermonde_vs_rec = timings["kernel: materialised Vandermonde"][i_cmp] / rec_s
+factor_gain = timings["kernel: materialised Vandermonde"][i_cmp] / timings["kernel: factorised powers"][i_cmp]
+
+# %% [markdown] id="claim-intro"
+# ## Claim check
+#
+# The figures measured above, next to the claims. With `SMOKE=True` the sequences are too short to assert speed, so those lines only report. (Timings are single-threaded and inflated when other programs share the CPU; the ratios are what matter.)
+
+# %% id="claim-check" tags=["claim-check"]
+claim("conv = recurrence", paper="the convolution and the recurrence are the same layer",
+      here=f"max abs error {max_err:.1e}, relative {rel_err:.1e} in float32 at L=1024", ok=rel_err < 2e-5)
+claim("discretisations", paper="ZOH and bilinear agree for small steps and differ for large ones",
+      here=f"relative kernel gap {kernel_gap[0.001]:.1e} at dt=0.001 vs {kernel_gap[0.5]:.1e} at dt=0.5",
+      ok=kernel_gap[0.001] < 1e-2 and kernel_gap[0.5] > 0.5)
+claim("hippo memory", paper="the LegS state reconstructs the whole history; more state, less error",
+      here=f"mean error {recon_err[min(recon_err)]:.3f} (N={min(recon_err)}) -> {recon_err[max(recon_err)]:.3f} (N={max(recon_err)})",
+      ok=recon_err[max(recon_err)] < 0.5 * recon_err[min(recon_err)])
+claim("convolution is fast", paper="train with the convolution: parallel over the sequence",
+      here=f"FFT conv incl. kernel {speedup_conv:.1f}x, with cached kernel {speedup_cached:.0f}x faster than the recurrence at L={L_cmp}",
+      ok=speedup_conv > 3, smoke=SMOKE)
+claim("Vandermonde pitfall", paper="materialising the complex Vandermonde matrix is slow on a CPU; factorise it",
+      here=f"materialised kernel takes {vandermonde_vs_rec:.1f}x the recurrence's time; factorising is {factor_gain:.0f}x faster at L={L_cmp}",
+      ok=factor_gain > 5, smoke=SMOKE)
+
+# %% [markdown] id="reflect"
+# ## Reflect
+#
+# 1. The FFT convolution needs the whole input sequence; the recurrence needs only the last state. When generating text token by token, which one would you use, and what would it cost per token?
+# 2. ZOH maps an eigenvalue $\lambda$ to $e^{\Delta\lambda}$, bilinear to $\frac{1 + \Delta\lambda/2}{1 - \Delta\lambda/2}$. What happens to each as $\Delta\lambda \to -\infty$, and which behaviour would you want for a mode that should forget fast?
+# 3. The factorised kernel still does $H N L$ complex multiply-adds. Why is it nevertheless so much faster than the materialised version?
+#
+# **Further reading:** A. Rush and S. Karamcheti, *The Annotated S4* (2022); A. Gu, *Efficiently Modeling Long Sequences with Structured State Spaces* (S4, arXiv:2111.00396); the reference `S4DKernel` in `state-spaces/s4`, `models/s4/s4d.py`.

@@ -1,0 +1,386 @@
+# %% [markdown] id="title"
+# # The KV cache: the memory bill of inference
+#
+# **Papers:** background for Liu et al., *MiniCache: KV Cache Compression in Depth Dimension for Large Language Models* (2024, arXiv:2405.14366) and Agarwal et al., *Cache-Craft: Managing Chunk-Caches for Efficient Retrieval-Augmented Generation* (2025, arXiv:2502.15734); the cache itself goes back to Vaswani et al., *Attention Is All You Need* (2017, arXiv:1706.03762).
+#
+# **Learning objectives**
+# - explain why autoregressive decoding without a cache recomputes every earlier token at every step;
+# - implement one attention step against a cache, and greedy decoding that keeps and extends a per-layer KV cache;
+# - account for the cache's memory as a function of layers, heads, head size, length, batch and dtype, and see what grouped-query attention and lower precision do to it.
+#
+# **Prerequisites:** scaled dot-product attention, a decoder-only transformer, PyTorch tensors.
+#
+# **Time:** 40 min
+#
+# **Points:** 8
+#
+# **Headline claim:** caching keys and values turns each decoding step from a pass over the whole sequence into a pass over one token — the same tokens come out, several times faster — at the price of a memory bill $2 \cdot L \cdot H_{kv} \cdot d_h \cdot T \cdot B \cdot \text{bytes}$ that grows with every token.
+
+# %% id="parameters" tags=["parameters"]
+SMOKE = False  # True: tiny sizes, runs in seconds
+SEED = 0
+MAX_NEW = 256  # longest generation (new tokens) in the equality check and the timing experiment
+N_CHECK = 4  # prompts whose cached and uncached generations are compared
+
+# %% id="setup" nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+import time
+
+import torch
+import torch.nn.functional as F
+
+from utils.common import (
+    check_params,
+    claim,
+    limit_threads,
+    pick_device,
+    positive_int,
+    progress,
+    set_seed,
+)
+from utils.kv_cache import CHUNK_LEN, decode, encode, heldout_batch, load_model, make_chunks
+from utils.plotting import label, show, subplots
+
+if SMOKE:
+    MAX_NEW, N_CHECK = min(MAX_NEW, 48), min(N_CHECK, 2)
+check_params(MAX_NEW=(MAX_NEW, lambda n: positive_int(n) and 16 <= n <= 384, "an int in [16, 384]"),
+             N_CHECK=(N_CHECK, positive_int, "an int >= 1"),
+             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
+generator = set_seed(SEED)
+limit_threads(1)  # one thread: small matrices gain little from two, and timings stay stable on a busy machine
+device = pick_device(prefer_cuda=False)  # timings are about the CPU the course runs on
+model = load_model()
+cfg = model.cfg
+n_params = sum(p.numel() for p in model.parameters())
+print(f"model: {cfg.n_layers} layers, {cfg.n_heads} heads of size {cfg.head_dim}, d_model={cfg.d_model}, "
+      f"{n_params / 1e6:.2f}M parameters, trained on 256-character documents; SMOKE={SMOKE}")
+
+# %% [markdown] id="model-intro"
+# ## The model and its data
+#
+# `utils.kv_cache` ships a small decoder-only transformer trained on characters: pre-LayerNorm blocks, rotary position embeddings (RoPE), 6 layers. Its training documents are built from 64-character *chunks* that define variables (`ab=42;`), alias them in a later chunk (`cd=ab;`) and query them further on (`?cd=42;`), mixed with simple generated sentences. Answering a query means attending tens or hundreds of characters back — so this model's cache is not a formality: it holds the facts.
+#
+# `model(idx, past=None)` returns `(logits, present)`: `present[l] = (K_l, V_l)`, each of shape `(batch, heads, length, head_dim)`, the keys already rotated by RoPE. Pass `present` back as `past` with the next tokens and the model attends to the cached tokens instead of recomputing them.
+
+# %% id="model-demo"
+doc = "".join(make_chunks(__import__("random").Random(SEED), 3))
+print(doc.replace("\n", " "))
+x = encode(doc)[None]
+with torch.no_grad():
+    logits, present = model(x)
+print(f"logits {tuple(logits.shape)}; cache: {len(present)} layers of K {tuple(present[0][0].shape)} and V {tuple(present[0][1].shape)}")
+
+
+# %% [markdown] id="attn-background"
+# ## Background: why decoding recomputes
+#
+# A causal self-attention layer maps the hidden states $h_1..h_T$ to queries, keys and values $q_t = W_Q h_t$, $k_t = W_K h_t$, $v_t = W_V h_t$ (per head, with RoPE rotating $q_t, k_t$ by the position $t$), and
+#
+# $$o_t = \sum_{s \le t} \alpha_{ts} v_s, \qquad \alpha_{ts} = \operatorname{softmax}_s\!\left(\frac{q_t^\top k_s}{\sqrt{d_h}}\right).$$
+#
+# Generating token $T+1$ needs only $o_T$ at every layer. Nothing about tokens $s < T$ changes when a new token arrives (the mask hides the future), so $k_s, v_s$ computed at an earlier step are still right. Without a cache a decoder recomputes them all — step $t$ costs a forward pass over $t$ tokens, $O(T^2)$ token-passes for $T$ tokens. With a cache, step $t$ runs the network on **one** token, appends its $k_t, v_t$ to the cache, and attends over the cache: $O(T)$ token-passes (attention itself still reads all $t$ cached keys).
+#
+# ## Exercise 1 — one attention step against the cache (2 points)
+#
+# **Implement** `attend_step(q, k_cache, v_cache)`: the new token's query `q` of shape `(B, H, 1, d)` attends to all `S` cached keys and values `(B, H, S, d)` (the new token's own key already appended). Return `(B, H, 1, d)`. No mask is needed: every cached token is in the past.
+#
+# *Hint:* `q @ k_cache.transpose(-2, -1)` gives the `(B, H, 1, S)` scores; scale by $1/\sqrt{d}$ before the softmax over the last axis. Do not call `F.scaled_dot_product_attention` — the hidden tests compare against it.
+
+# %% id="attend-step-answer" nbgrader={"grade": false, "grade_id": "attend-step-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def attend_step(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
+    """Attention output (B, H, 1, d) of one new query over S cached keys/values (B, H, S, d)."""
+    ### BEGIN SOLUTION
+    scores = q @ k_cache.transpose(-2, -1) / math.sqrt(q.shape[-1])
+    return torch.softmax(scores, dim=-1) @ v_cache
+    ### END SOLUTION
+
+
+# %% id="attend-step-tests" nbgrader={"grade": true, "grade_id": "attend-step-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# Visible checks: shape, and a case by hand (two keys, one-dimensional heads).
+q = torch.zeros(1, 1, 1, 4)
+out = attend_step(q, torch.randn(1, 1, 3, 4, generator=generator), torch.arange(12.0).view(1, 1, 3, 4))
+assert out.shape == (1, 1, 1, 4), f"expected shape (1, 1, 1, 4), got {tuple(out.shape)}"
+assert torch.allclose(out, torch.tensor([4.0, 5.0, 6.0, 7.0]).view(1, 1, 1, 4)), "a zero query weights all keys equally: the output is the mean of the values"
+q1, k1, v1 = torch.tensor([[[[2.0]]]]), torch.tensor([[[[0.0], [1.0]]]]), torch.tensor([[[[0.0], [1.0]]]])
+w = math.exp(2.0) / (1 + math.exp(2.0))  # scores 0 and 2/sqrt(1)
+assert torch.allclose(attend_step(q1, k1, v1), torch.tensor(w).view(1, 1, 1, 1)), "softmax(q k / sqrt(d)) weights the values"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(11)
+for B, H, S, d in [(1, 1, 1, 2), (2, 3, 5, 8), (1, 4, 17, 32), (3, 2, 40, 16)]:
+    q, k, v = (torch.randn(B, H, n, d, generator=g, dtype=torch.float64) * 2 for n in (1, S, S))
+    got = attend_step(q, k, v)
+    ref = F.scaled_dot_product_attention(q, k, v)
+    assert got.shape == ref.shape, f"shape {tuple(got.shape)} != {tuple(ref.shape)}"
+    assert torch.allclose(got, ref, atol=1e-10), f"wrong values for B,H,S,d={B, H, S, d}"
+    # independent loop over heads and keys
+    loop = torch.zeros(B, H, 1, d, dtype=torch.float64)
+    for b in range(B):
+        for h in range(H):
+            s = [float(q[b, h, 0] @ k[b, h, j]) / math.sqrt(d) for j in range(S)]
+            m = max(s)
+            e = [math.exp(x - m) for x in s]
+            loop[b, h, 0] = sum(e[j] / sum(e) * v[b, h, j] for j in range(S))
+    assert torch.allclose(got, loop, atol=1e-10)
+### END HIDDEN TESTS
+
+# %% [markdown] id="decode-background"
+# ## Exercise 2 — greedy decoding with a KV cache (2 points)
+#
+# Greedy decoding picks $\arg\max$ of the next-token logits, appends it, and repeats. **Implement** `greedy_generate(model, prompt, n_new, use_cache)` for a prompt of shape `(B, T)` (long), returning the `(B, n_new)` new tokens.
+#
+# - `use_cache=False`: at every step run `model(seq)` on the whole sequence so far and take the last position's logits.
+# - `use_cache=True`: *prefill* once, `logits, cache = model(prompt)`; then at every step feed **only the newest token**, `logits, cache = model(next_token[:, None], past=cache)`, which appends one position to every layer's K and V.
+#
+# Both must produce exactly the same tokens.
+#
+# *Hint:* the first new token comes from the prefill's last logits; you need `n_new - 1` more cached steps.
+
+# %% id="greedy-answer" nbgrader={"grade": false, "grade_id": "greedy-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+@torch.no_grad()
+def greedy_generate(model, prompt: torch.Tensor, n_new: int, use_cache: bool = True) -> torch.Tensor:
+    """The (B, n_new) tokens greedy decoding appends to `prompt` (B, T), with or without a KV cache."""
+    ### BEGIN SOLUTION
+    if not use_cache:
+        seq = prompt
+        for _ in range(n_new):
+            logits, _ = model(seq)
+            seq = torch.cat([seq, logits[:, -1].argmax(-1, keepdim=True)], dim=1)
+        return seq[:, prompt.shape[1]:]
+    logits, cache = model(prompt)
+    out = [logits[:, -1].argmax(-1)]
+    for _ in range(n_new - 1):
+        logits, cache = model(out[-1][:, None], past=cache)
+        out.append(logits[:, -1].argmax(-1))
+    return torch.stack(out, dim=1)
+    ### END SOLUTION
+
+
+# %% id="greedy-tests" nbgrader={"grade": true, "grade_id": "greedy-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+prompt = heldout_batch(2)[:, :40]
+a = greedy_generate(model, prompt, 12, use_cache=True)
+b = greedy_generate(model, prompt, 12, use_cache=False)
+assert a.shape == (2, 12) and a.dtype == torch.long, f"expected a (2, 12) long tensor, got {tuple(a.shape)} {a.dtype}"
+assert torch.equal(a, b), f"cached and uncached decoding differ:\n{decode(a[0])!r}\n{decode(b[0])!r}"
+print("visible checks passed:", repr(decode(prompt[0])), "->", repr(decode(a[0])))
+### BEGIN HIDDEN TESTS
+class _Spy(torch.nn.Module):
+    """Wraps the model and records the length of every input."""
+    def __init__(self, inner):
+        super().__init__()
+        self.inner, self.lengths, self.pasts = inner, [], []
+    def forward(self, idx, past=None, **kw):
+        self.lengths.append(idx.shape[1])
+        self.pasts.append(0 if past is None else past[0][0].shape[2])
+        return self.inner(idx, past=past, **kw)
+# independent reference: recompute from scratch, appending by hand
+p = heldout_batch(3)[:, 7:50]
+seq = p.clone()
+with torch.no_grad():
+    for _ in range(9):
+        seq = torch.cat([seq, model(seq)[0][:, -1:].argmax(-1)], dim=1)
+ref = seq[:, p.shape[1]:]
+spy = _Spy(model)
+got = greedy_generate(spy, p, 9, use_cache=True)
+assert torch.equal(got, ref), "cached decoding must give the same tokens as recomputing"
+assert spy.lengths == [p.shape[1]] + [1] * 8, f"prefill once, then one token per step; inputs had lengths {spy.lengths}"
+assert spy.pasts == [0] + list(range(p.shape[1], p.shape[1] + 8)), f"the cache must grow by one each step: {spy.pasts}"
+spy = _Spy(model)
+got = greedy_generate(spy, p, 9, use_cache=False)
+assert torch.equal(got, ref), "uncached decoding must match the reference"
+assert spy.lengths == list(range(p.shape[1], p.shape[1] + 9)) and set(spy.pasts) == {0}, "without a cache, feed the whole sequence each step"
+assert greedy_generate(model, p, 1, use_cache=True).shape == (3, 1)
+### END HIDDEN TESTS
+
+# %% [markdown] id="equal-intro"
+# ## Experiment 1 — the same tokens, faster
+#
+# First the correctness claim on held-out documents: for each prompt (the first two chunks of a document, 128 characters), decode `MAX_NEW` characters with and without the cache and compare token by token. Then time both as the number of new tokens grows. Without the cache step $t$ is a forward pass over $128 + t$ tokens; with it, over one.
+
+# %% id="equal-run"
+prompts = heldout_batch(N_CHECK)[:, : 2 * CHUNK_LEN]
+a = greedy_generate(model, prompts, MAX_NEW, use_cache=True)  # the whole batch at once
+b = greedy_generate(model, prompts, MAX_NEW, use_cache=False)
+n_equal = int((a == b).all(dim=1).sum())
+print(f"{n_equal}/{N_CHECK} prompts: identical {MAX_NEW}-token generations")
+print("sample continuation:", repr(decode(a[0, :120])))
+
+# %% id="timing-run"
+lengths = [n for n in (16, 32, 64, 128, 256, 384) if n <= MAX_NEW]
+prompt = prompts[:1]
+seconds = {"no cache": [], "KV cache": []}
+for n in progress(lengths, desc="timing"):
+    for name, flag in (("no cache", False), ("KV cache", True)):
+        best = math.inf
+        for _ in range(2 if n <= 128 else 1):
+            t0 = time.perf_counter()
+            greedy_generate(model, prompt, n, use_cache=flag)
+            best = min(best, time.perf_counter() - t0)
+        seconds[name].append(best)
+speedup = {n: a / b for n, a, b in zip(lengths, seconds["no cache"], seconds["KV cache"])}
+for n in lengths:
+    i = lengths.index(n)
+    print(f"{n:4d} new tokens: no cache {n / seconds['no cache'][i]:7.0f} tok/s   KV cache {n / seconds['KV cache'][i]:7.0f} tok/s   speed-up {speedup[n]:5.1f}x")
+
+fig, ax = subplots()
+for name, ys in seconds.items():
+    ax.plot(lengths, [n / s for n, s in zip(lengths, ys)], marker="o", label=name)
+label(ax, "Greedy decoding throughput (prompt of 128 characters, 1 thread)", "new tokens generated", "tokens per second")
+show(fig)
+
+
+# %% [markdown] id="timing-observations"
+# **What we see.** The cached decoder's throughput stays flat as the sequence grows — every step is one token through the network — while the uncached one slows down, because step $t$ re-runs all $128 + t$ tokens. The ratio therefore grows with length: in our runs about 3x at 16 new tokens and about 5x at 256 (one thread, a shared machine; your figures will differ). It is smaller than the 8x of the module's first trial because our model is tiny: a one-token step is dominated by Python and kernel-launch overhead, not arithmetic, which caps the cached speed.
+
+# %% [markdown] id="memory-background"
+# ## The memory bill
+#
+# Each layer stores one key and one value vector per head per token. For $L$ layers, $H_{kv}$ key/value heads of size $d_h$, $T$ tokens, a batch of $B$ sequences and $b$ bytes per number:
+#
+# $$M = 2 \cdot L \cdot H_{kv} \cdot d_h \cdot T \cdot B \cdot b \ \text{bytes}.$$
+#
+# For LLaMA-2-7B ($L=32$, $H_{kv}=32$, $d_h=128$) in fp16 that is 0.5 MB per token — 2 GiB for one 4096-token sequence, a sixth of the 12.6 GiB of weights. The cache grows with every token and every concurrent request, which is why the rest of this module compresses it (MiniCache: across depth, and in precision) and reuses it (Cache-Craft: across requests).
+#
+# ## Exercise 3 — cache memory accounting (2 points)
+#
+# **Implement** `kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_value=2.0)` returning the bytes as a `float` (a fractional `bytes_per_value` such as 0.5 for 4-bit must work). Raise a `ValueError` if any size is negative or `bytes_per_value <= 0`.
+#
+# *Hint:* don't forget that there is a K **and** a V.
+
+# %% id="bytes-answer" nbgrader={"grade": false, "grade_id": "bytes-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def kv_cache_bytes(n_layers: int, n_kv_heads: int, head_dim: int, seq_len: int, batch: int = 1,
+                   bytes_per_value: float = 2.0) -> float:
+    """Bytes held by a KV cache: 2 (K and V) x layers x kv-heads x head size x tokens x batch x bytes."""
+    ### BEGIN SOLUTION
+    if min(n_layers, n_kv_heads, head_dim, seq_len, batch) < 0 or bytes_per_value <= 0:
+        raise ValueError("sizes must be >= 0 and bytes_per_value > 0")
+    return float(2 * n_layers * n_kv_heads * head_dim * seq_len * batch * bytes_per_value)
+    ### END SOLUTION
+
+
+# %% id="bytes-tests" nbgrader={"grade": true, "grade_id": "bytes-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+assert kv_cache_bytes(1, 1, 1, 1, 1, 1) == 2.0, "one layer, one head, one number, one token: a key and a value = 2 bytes"
+llama = kv_cache_bytes(32, 32, 128, 4096, 1, 2)
+assert llama == 2 * 1024**3, f"LLaMA-2-7B, 4096 tokens, fp16 is 2 GiB, got {llama / 1024**3:.3f} GiB"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+# independent: count the bytes of a real cache from the model
+for B, T in [(1, 5), (3, 20)]:
+    with torch.no_grad():
+        _, pres = model(heldout_batch(B)[:, :T])
+    real = sum(t.numel() * t.element_size() for kv in pres for t in kv)
+    got = kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 4)
+    assert got == real, f"model cache holds {real} bytes, formula gives {got}"
+    half = sum(t.half().numel() * t.half().element_size() for kv in pres for t in kv)
+    assert kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 2) == half
+assert kv_cache_bytes(32, 8, 128, 1000, 2, 0.5) == 2 * 32 * 8 * 128 * 1000 * 2 * 0.5
+assert kv_cache_bytes(4, 2, 8, 0, 3) == 0.0
+assert isinstance(kv_cache_bytes(2, 2, 2, 2, 2, 2), float), "return a float"
+for bad in [dict(n_layers=-1), dict(seq_len=-5), dict(bytes_per_value=0)]:
+    kw = dict(n_layers=2, n_kv_heads=2, head_dim=4, seq_len=3, batch=1, bytes_per_value=2)
+    kw.update(bad)
+    try:
+        kv_cache_bytes(**kw)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError(f"{bad} must raise ValueError")
+### END HIDDEN TESTS
+
+# %% [markdown] id="gqa-background"
+# ## Exercise 4 — grouped-query attention (2 points)
+#
+# Grouped-query attention (GQA, Ainslie et al. 2023, arXiv:2305.13245) keeps all $H$ query heads but only $H_{kv} = H / g$ key/value heads: query heads $h = j g, \dots, j g + g - 1$ share K/V head $j$. The cache shrinks by the group size $g$. At attention time each K/V head is expanded to serve its group.
+#
+# **Implement** `repeat_kv(kv, n_rep)`: from `(B, H_kv, T, d)` to `(B, H_kv * n_rep, T, d)` where output head `h` is input head `h // n_rep`.
+#
+# *Hint:* `torch.repeat_interleave` along dim 1 — not `tensor.repeat`, which tiles the heads in the wrong order.
+
+# %% id="gqa-answer" nbgrader={"grade": false, "grade_id": "gqa-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def repeat_kv(kv: torch.Tensor, n_rep: int) -> torch.Tensor:
+    """Expand (B, H_kv, T, d) to (B, H_kv * n_rep, T, d): query head h reads K/V head h // n_rep."""
+    ### BEGIN SOLUTION
+    return torch.repeat_interleave(kv, n_rep, dim=1)
+    ### END SOLUTION
+
+
+# %% id="gqa-tests" nbgrader={"grade": true, "grade_id": "gqa-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+kv = torch.arange(2.0).view(1, 2, 1, 1)
+r = repeat_kv(kv, 3)
+assert r.shape == (1, 6, 1, 1), f"expected shape (1, 6, 1, 1), got {tuple(r.shape)}"
+assert r.flatten().tolist() == [0, 0, 0, 1, 1, 1], f"heads 0-2 read kv head 0, heads 3-5 kv head 1; got {r.flatten().tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(5)
+for B, Hkv, T, d, n in [(1, 1, 3, 2, 1), (2, 2, 5, 4, 4), (1, 4, 7, 8, 2), (3, 3, 2, 6, 3)]:
+    kv = torch.randn(B, Hkv, T, d, generator=g)
+    got = repeat_kv(kv, n)
+    assert got.shape == (B, Hkv * n, T, d)
+    for h in range(Hkv * n):
+        assert torch.equal(got[:, h], kv[:, h // n]), f"head {h} must read kv head {h // n}"
+# GQA attention equals per-group attention computed head by head
+q = torch.randn(1, 4, 1, 8, generator=g)
+k, v = torch.randn(1, 2, 6, 8, generator=g), torch.randn(1, 2, 6, 8, generator=g)
+out = F.scaled_dot_product_attention(q, repeat_kv(k, 2), repeat_kv(v, 2))
+for h in range(4):
+    ref = F.scaled_dot_product_attention(q[:, h : h + 1], k[:, h // 2 : h // 2 + 1], v[:, h // 2 : h // 2 + 1])
+    assert torch.allclose(out[:, h : h + 1], ref, atol=1e-6)
+### END HIDDEN TESTS
+
+# %% [markdown] id="memory-intro"
+# ## Experiment 2 — where the bytes go
+#
+# We check the formula against the bytes our model's cache really holds, then compare a few configurations as the context grows: our model in fp32, LLaMA-2-7B (multi-head attention) in fp16, the same shape with grouped-query attention (8 K/V heads, as in LLaMA-2-70B and LLaMA-3) and with a 4-bit cache.
+
+# %% id="memory-run"
+with torch.no_grad():
+    _, pres = model(prompts[:1])
+real_bytes = sum(t.numel() * t.element_size() for kv in pres for t in kv)
+formula_bytes = kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, prompts.shape[1], 1, 4)
+print(f"our model, {prompts.shape[1]} tokens, fp32: measured {real_bytes:,} bytes, formula {formula_bytes:,.0f} bytes")
+print(f"  per token: {real_bytes / prompts.shape[1] / 1024:.1f} KiB; weights: {n_params * 4 / 1024**2:.1f} MiB")
+
+configs = {
+    "LLaMA-2-7B, MHA, fp16": (32, 32, 128, 2.0),
+    "same, GQA 8 kv-heads, fp16": (32, 8, 128, 2.0),
+    "same, MHA, 4-bit": (32, 32, 128, 0.5),
+    "same, GQA 8, 4-bit": (32, 8, 128, 0.5),
+}
+tokens = [2**k for k in range(8, 18)]
+fig, ax = subplots()
+for name, (L_, H_, D_, b_) in configs.items():
+    ax.loglog(tokens, [kv_cache_bytes(L_, H_, D_, t, 1, b_) / 1024**3 for t in tokens], marker="o", ms=3, label=name)
+weights_7b = 6.74e9 * 2  # LLaMA-2-7B parameters in fp16, bytes
+ax.axhline(weights_7b / 1024**3, color="gray", ls="--", lw=1, label="LLaMA-2-7B weights (fp16)")
+label(ax, "KV cache size for one sequence", "context length (tokens)", "GiB")
+show(fig)
+for name, (L_, H_, D_, b_) in configs.items():
+    print(f"{name:28s}: {kv_cache_bytes(L_, H_, D_, 4096, 1, b_) / 1024**3:6.3f} GiB at 4096 tokens, "
+          f"as large as the weights at {weights_7b / kv_cache_bytes(L_, H_, D_, 1, 1, b_):,.0f} tokens")
+gqa_ratio = kv_cache_bytes(32, 32, 128, 4096) / kv_cache_bytes(32, 8, 128, 4096)
+
+# %% [markdown] id="claim-intro"
+# ## Claim check
+#
+# Measured above, next to the claims. Speed is only asserted in a full run (SMOKE generations are too short); the trial run that motivated this module measured about 8x at 256 tokens.
+
+# %% id="claim-check" tags=["claim-check"]
+claim("identical", paper="a KV cache changes the cost of decoding, not its result",
+      here=f"{n_equal}/{N_CHECK} greedy generations of {MAX_NEW} tokens identical", ok=n_equal == N_CHECK)
+n_fast = 256 if 256 in speedup else lengths[-1]
+claim("faster", paper="several times faster at a few hundred tokens (about 8x at 256 in our first trial)",
+      here=f"{speedup[n_fast]:.1f}x at {n_fast} new tokens"
+      + (f", {speedup[lengths[-1]]:.1f}x at {lengths[-1]}" if lengths[-1] != n_fast else ""),
+      ok=speedup[n_fast] >= 3.0, smoke=SMOKE)
+claim("memory", paper="M = 2 L H_kv d_h T B bytes; GQA with 8 of 32 heads divides it by 4",
+      here=f"formula {formula_bytes:,.0f} B = measured {real_bytes:,} B; GQA ratio {gqa_ratio:.0f}x",
+      ok=formula_bytes == real_bytes and gqa_ratio == 4)
+
+# %% [markdown] id="reflect"
+# ## Reflect
+#
+# 1. With the cache, each step still reads all $t$ cached keys. At what sequence length would attention, not the MLPs, dominate one decoding step of our model? Of LLaMA-2-7B?
+# 2. Prefill (the prompt) is processed in parallel, decoding one token at a time. Which of the two is limited by arithmetic and which by memory bandwidth, and why does the cache's size therefore matter for *speed*, not only capacity?
+# 3. GQA shrinks the cache at training time (the model is trained with fewer K/V heads). MiniCache and quantisation shrink it after training. What does each give up?
+#
+# **Further reading:** Pope et al., *Efficiently Scaling Transformer Inference* (2022, arXiv:2211.05102); Ainslie et al., *GQA* (2023, arXiv:2305.13245); Kwon et al., *PagedAttention / vLLM* (2023, arXiv:2309.06180).

@@ -1,0 +1,471 @@
+# %% [markdown] id="card"
+# # Policy optimisation under a KL leash: REINFORCE, RLOO, RAFT, curated self-training and dataset resets
+#
+# **Papers:** A. Ahmadian et al., *Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs* (RLOO, 2024, arXiv:2402.14740); K. Chen et al., *Reinforcement Learning for Long-Horizon Interactive LLM Agents* (LOOP, 2025, arXiv:2502.01600); H. Dong et al., *RAFT: Reward rAnked FineTuning for Generative Foundation Model Alignment* (2023, arXiv:2304.06767); D. Ferbach, Q. Bertrand, A. J. Bose, G. Gidel, *Self-Consuming Generative Models with Curated Data Provably Optimize Human Preferences* (2024, arXiv:2407.09499); J. D. Chang et al., *Dataset Reset Policy Optimization for RLHF* (DR-PO, 2024, arXiv:2404.08495).
+#
+# **Learning objectives**
+# - write the KL-regularised RLHF objective and estimate its KL term from samples (two estimators);
+# - implement the leave-one-out baseline of RLOO / LOOP and measure how much it cuts gradient variance;
+# - implement RAFT's best-of-K selection and see its entropy collapse without a KL leash;
+# - run curated self-training and dataset resets, and compare every method on one reward–KL plot with win rates.
+#
+# **Prerequisites:** notebook 01 (the toy world, Bradley–Terry); the score-function gradient $\nabla\mathbb{E}_{\pi}[r] = \mathbb{E}_\pi[r\,\nabla\log\pi]$.
+#
+# **Time:** 45 min
+#
+# **Points:** 9 (four autograded exercises)
+#
+# **Claim:** with a reward in hand, simple REINFORCE-style methods with a leave-one-out baseline (RLOO, LOOP) raise the reward under a KL leash without a value network; reward-ranked fine-tuning (RAFT) and curated retraining also raise it, but without the leash RAFT collapses the policy's entropy.
+
+# %% id="parameters" tags=["parameters"]
+SMOKE = False  # True: tiny sizes, runs in seconds
+SEED = 0
+STEPS = 120  # optimisation steps per method
+PROMPTS = 32  # prompts per step
+K = 4  # completions per prompt
+N_EVAL = 1000  # samples per evaluation
+
+# %% id="setup" nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
+import torch
+import torch.nn.functional as F
+
+from utils.common import (
+    check_params,
+    claim,
+    limit_threads,
+    pick_device,
+    positive_int,
+    progress,
+    set_seed,
+)
+from utils.plotting import label, show, subplots
+from utils.rlhf import (
+    SEQ_LEN,
+    GRUPolicy,
+    ToyWorld,
+    clone_policy,
+    decode,
+    frozen,
+    reference_policy,
+    true_reward,
+)
+
+if SMOKE:
+    STEPS, PROMPTS, N_EVAL = min(STEPS, 8), min(PROMPTS, 8), min(N_EVAL, 200)
+check_params(STEPS=(STEPS, lambda n: positive_int(n) and n >= 4, "an int >= 4"),
+             PROMPTS=(PROMPTS, positive_int, "an int >= 1"),
+             K=(K, lambda k: positive_int(k) and k >= 2, "an int >= 2 (leave-one-out needs two completions)"),
+             N_EVAL=(N_EVAL, lambda n: positive_int(n) and n >= 50, "an int >= 50"),
+             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
+limit_threads(1)  # tiny tensors: one thread is fastest, and it leaves the other core free
+generator = set_seed(SEED)
+device = pick_device(prefer_cuda=False)  # the models are tiny: the CPU is faster than a GPU round-trip
+PROMPT_LEN = 2  # a "prompt" is the first two tokens of a reference sample; the policy writes the other 8
+BETA = 0.5  # strength of the KL leash
+world = ToyWorld(SEED)
+reference = frozen(reference_policy(world))
+print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, beta={BETA}")
+
+
+# %% [markdown] id="objective"
+# ## The KL-regularised objective
+#
+# Given prompts $x$ and a reward $r$, RLHF maximises
+#
+# $$J(\theta) = \mathbb{E}_{x}\,\mathbb{E}_{y\sim\pi_\theta(\cdot\mid x)}\Big[r(x, y) - \beta \log\frac{\pi_\theta(y\mid x)}{\pi_{\text{ref}}(y\mid x)}\Big] = \mathbb{E}[r] - \beta\,\mathrm{KL}(\pi_\theta\,\|\,\pi_{\text{ref}}).$$
+#
+# The KL term is the *leash*: it keeps the policy near the reference, where the reward can be trusted (notebook 01's Goodhart experiment showed what happens without it) and where the policy keeps its diversity. Here the reward is the true reward $r^\star$ of the toy world — notebook 01 showed how to learn one from preferences; here we study what happens once we have it.
+#
+# ## Exercise 1 — two Monte-Carlo estimators of the KL (3 points)
+#
+# We can only estimate the KL from samples $y\sim\pi_\theta$. With the log-ratio $\ell = \log\pi_\theta(y) - \log\pi_{\text{ref}}(y)$ and $\rho = \pi_{\text{ref}}(y)/\pi_\theta(y) = e^{-\ell}$:
+#
+# $$k_1 = \ell, \qquad k_3 = (\rho - 1) - \log\rho .$$
+#
+# Both are unbiased ($\mathbb{E}_{\pi_\theta}[\rho] = 1$), but $k_3$ is never negative (because $\log\rho \le \rho - 1$) and usually has lower variance; $k_1$ can be negative on single samples.
+#
+# **Implement** `kl_estimates(logp_policy, logp_ref)`: two `(N,)` float tensors of log-probabilities of $N$ samples drawn from the policy; return the tuple `(k1, k3)` of `(N,)` per-sample estimates (their means estimate $\mathrm{KL}(\pi_\theta\|\pi_{\text{ref}})$).
+#
+# *Hint:* compute $\log\rho = -\ell$ first; `torch.expm1(x) - x` is $e^x - 1 - x$, accurate for small $x$.
+
+# %% id="kl-answer" nbgrader={"grade": false, "grade_id": "kl-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def kl_estimates(logp_policy: torch.Tensor, logp_ref: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Per-sample KL(policy || ref) estimates k1 = log(pi/ref) and k3 = (ref/pi - 1) - log(ref/pi)."""
+    ### BEGIN SOLUTION
+    log_ratio = logp_policy - logp_ref
+    log_rho = -log_ratio
+    return log_ratio, torch.expm1(log_rho) - log_rho
+    ### END SOLUTION
+
+
+# %% id="kl-tests" nbgrader={"grade": true, "grade_id": "kl-tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+k1, k3 = kl_estimates(torch.tensor([-1.0, -2.0]), torch.tensor([-1.0, -2.0]))
+assert k1.shape == (2,) and k3.shape == (2,), f"per-sample estimates, shapes (2,) and (2,), got {tuple(k1.shape)}, {tuple(k3.shape)}"
+assert torch.allclose(k1, torch.zeros(2)) and torch.allclose(k3, torch.zeros(2)), "policy = reference: both estimates are 0"
+k1, k3 = kl_estimates(torch.tensor([math.log(0.5)]), torch.tensor([math.log(0.25)]))
+assert abs(k1.item() - math.log(2)) < 1e-6, f"k1 = log(0.5 / 0.25) = log 2, got {k1.item()}"
+assert abs(k3.item() - (0.5 - 1 - math.log(0.5))) < 1e-6, f"k3 = (0.5 - 1) - log 0.5, got {k3.item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+# independent formulation: exact KL of two categorical distributions by enumeration, against sample means
+g = torch.Generator().manual_seed(21)
+for trial in range(3):
+    p = torch.softmax(torch.randn(6, generator=g), 0)
+    q = torch.softmax(torch.randn(6, generator=g), 0)
+    exact = (p * (p / q).log()).sum().item()
+    idx = torch.multinomial(p, 400_000, replacement=True, generator=g)
+    e1, e3 = kl_estimates(p.log()[idx].double(), q.log()[idx].double())
+    assert abs(e1.mean().item() - exact) < 0.02 and abs(e3.mean().item() - exact) < 0.02, (trial, exact, e1.mean(), e3.mean())
+    assert (e3 >= -1e-12).all(), "k3 is never negative"
+    assert e3.var() < e1.var() or exact > 1.0, "k3 should have lower variance when the distributions are close"
+# on single samples k1 may be negative, k3 not
+e1, e3 = kl_estimates(torch.tensor([-3.0, -0.1]), torch.tensor([-1.0, -2.0]))
+assert e1[0] < 0 and (e3 >= 0).all()
+assert torch.allclose(e3, torch.tensor([math.exp(2.0) - 1 - 2.0, math.exp(-1.9) - 1 + 1.9]), atol=1e-5)
+### END HIDDEN TESTS
+
+# %% [markdown] id="rollouts"
+# ## Rollouts
+#
+# A step of every method starts the same way: `PROMPTS` prompts (the first `PROMPT_LEN` tokens of reference samples), `K` completions each, rewards from $r^\star$. Only the generated tokens (positions $\ge$ `PROMPT_LEN`) belong to the policy, so log-probabilities and the KL are summed over those positions only: the `mask` below.
+
+# %% id="rollout-helpers"
+def sample_prompts(n: int) -> torch.Tensor:
+    """n prompts, stored as full-length rows whose first PROMPT_LEN tokens are the prompt."""
+    return reference.sample(n, generator)
+
+
+def rollout(policy: GRUPolicy, starts: torch.Tensor, start_len: torch.Tensor):
+    """Complete each row of `starts` after its first start_len[i] tokens; return (tokens, mask of generated positions)."""
+    tokens = policy.sample(starts.shape[0], generator, prefix=starts, prefix_len=start_len)
+    mask = (torch.arange(SEQ_LEN)[None, :] >= start_len[:, None]).float()
+    return tokens, mask
+
+
+def evaluate(policy: GRUPolicy) -> dict:
+    """True reward, KL (k1 and k3), entropy and win rate against the reference, from N_EVAL fresh prompts."""
+    starts = sample_prompts(N_EVAL)
+    lens = torch.full((N_EVAL,), PROMPT_LEN)
+    y, mask = rollout(policy, starts, lens)
+    y_ref, _ = rollout(reference, starts, lens)
+    with torch.no_grad():
+        k1, k3 = kl_estimates((policy.token_logprobs(y) * mask).sum(1), (reference.token_logprobs(y) * mask).sum(1))
+        entropy = policy.entropy(y).mean().item()
+    r, r_ref = true_reward(y), true_reward(y_ref)
+    win = ((r > r_ref).float() + 0.5 * (r == r_ref).float()).mean().item()
+    return {"reward": r.mean().item(), "kl": k1.mean().item(), "kl_k3": k3.mean().item(), "entropy": entropy, "win": win}
+
+
+base = evaluate(reference)
+print(f"reference: true reward {base['reward']:+.2f}, entropy {base['entropy']:.1f} nats/sequence, "
+      f"KL estimates {base['kl']:.3f} / {base['kl_k3']:.3f} (0 by construction)")
+
+
+# %% [markdown] id="rloo-background"
+# ## Exercise 2 — the leave-one-out baseline (2 points)
+#
+# REINFORCE, $\hat g = \frac{1}{N}\sum_i R_i\,\nabla\log\pi_\theta(y_i)$ with $R_i = r_i - \beta\,\ell_i$ (the KL-penalised reward), is unbiased but noisy. Subtracting a baseline $b_i$ keeps it unbiased as long as $b_i$ does not depend on $y_i$. RLOO (Ahmadian et al., 2024) and LOOP (Chen et al., 2025) draw $K$ completions per prompt and use the mean reward of the **other** $K-1$:
+#
+# $$A_{i} = R_{i} - \frac{1}{K-1}\sum_{j\ne i} R_{j} \qquad\text{(within one prompt's group)} .$$
+#
+# No value network is needed — the other samples *are* the value estimate.
+#
+# **Implement** `rloo_advantages(rewards)`: `rewards` is a float tensor `(P, K)` (row = prompt, column = completion); return the `(P, K)` advantages. Raise `ValueError` if `K < 2`.
+#
+# *Hint:* the sum of the others is `row_sum - R_i`.
+
+# %% id="rloo-answer" nbgrader={"grade": false, "grade_id": "rloo-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def rloo_advantages(rewards: torch.Tensor) -> torch.Tensor:
+    """Leave-one-out advantages within each row of a (P, K) reward tensor."""
+    # Checked against huggingface/trl, trl/trainer/rloo_trainer.py ("vectorized RLOO advantages"):
+    # baseline = (sum over the k samples - own reward) / (k - 1); trl lays rewards out as (k, P).
+    ### BEGIN SOLUTION
+    k = rewards.shape[1]
+    if k < 2:
+        raise ValueError(f"rewards must have K >= 2 completions per prompt (shape (P, K)), got {tuple(rewards.shape)}")
+    baseline = (rewards.sum(dim=1, keepdim=True) - rewards) / (k - 1)
+    return rewards - baseline
+    ### END SOLUTION
+
+
+# %% id="rloo-tests" nbgrader={"grade": true, "grade_id": "rloo-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+adv = rloo_advantages(torch.tensor([[1.0, 2.0, 6.0]]))
+assert adv.shape == (1, 3), f"same shape as rewards, got {tuple(adv.shape)}"
+assert torch.allclose(adv, torch.tensor([[1 - 4.0, 2 - 3.5, 6 - 1.5]])), f"baselines are 4, 3.5, 1.5 (mean of the others), got {adv.tolist()}"
+assert torch.allclose(rloo_advantages(torch.full((2, 4), 3.0)), torch.zeros(2, 4)), "equal rewards: zero advantages"
+try:
+    rloo_advantages(torch.ones(3, 1))
+except ValueError:
+    pass
+else:
+    raise AssertionError("K = 1 must raise ValueError")
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(22)
+for p_, k_ in ((1, 2), (5, 4), (3, 7)):
+    r = torch.randn(p_, k_, generator=g, dtype=torch.float64)
+    expected = torch.empty_like(r)
+    for i in range(p_):  # independent formulation: loop over the others explicitly
+        for j in range(k_):
+            others = [r[i, m].item() for m in range(k_) if m != j]
+            expected[i, j] = r[i, j] - sum(others) / len(others)
+    got = rloo_advantages(r)
+    assert got.shape == r.shape and torch.allclose(got, expected, atol=1e-12), (p_, k_)
+    # the leave-one-out advantages are a rescaled mean baseline: K/(K-1) (R - mean)
+    assert torch.allclose(got, k_ / (k_ - 1) * (r - r.mean(1, keepdim=True)), atol=1e-12)
+### END HIDDEN TESTS
+
+# %% [markdown] id="variance-experiment"
+# ### How much does the baseline buy?
+#
+# At the reference policy, we draw 20 independent batches and compute the policy-gradient estimate of each, with and without the leave-one-out baseline. The total variance of the estimate (summed over all parameters) is the noise each method must average out.
+
+# %% id="variance-run"
+def gradient_samples(advantage_fn, n_batches: int = 20 if not SMOKE else 4) -> torch.Tensor:
+    """n_batches policy-gradient estimates at the reference, flattened: (n_batches, n_params)."""
+    policy = clone_policy(reference)
+    grads = []
+    for _ in range(n_batches):
+        starts = sample_prompts(PROMPTS).repeat_interleave(K, dim=0)
+        y, mask = rollout(policy, starts, torch.full((PROMPTS * K,), PROMPT_LEN))
+        logp = (policy.token_logprobs(y) * mask).sum(1)
+        adv = advantage_fn(true_reward(y).view(PROMPTS, K)).flatten()
+        policy.zero_grad()
+        (-(adv * logp).mean()).backward()
+        grads.append(torch.cat([p.grad.flatten() for p in policy.parameters()]))
+    return torch.stack(grads)
+
+
+var_plain = gradient_samples(lambda r: r).var(dim=0).sum().item()
+var_rloo = gradient_samples(rloo_advantages).var(dim=0).sum().item()
+variance_ratio = var_plain / var_rloo
+print(f"total gradient variance: REINFORCE {var_plain:.3f}, RLOO {var_rloo:.3f} -> {variance_ratio:.1f}x lower with leave-one-out")
+
+
+# %% [markdown] id="raft-background"
+# ## Exercise 3 — RAFT: keep the best, fine-tune on it (2 points)
+#
+# RAFT (Dong et al., 2023) needs no policy gradient at all. Each round: sample $K$ completions per prompt, **keep the best one by reward**, and take a supervised fine-tuning step on the kept samples. It is best-of-$K$ sampling distilled into the policy — and nothing pulls it back towards the reference.
+#
+# **Implement** `raft_select(tokens, rewards, group_size)`: `tokens` is a long tensor `(P * K, L)` whose rows come in consecutive groups of `group_size = K` completions of the same prompt (rows `0..K-1` for prompt 0, and so on); `rewards` is `(P * K,)`. Return the `(P, L)` tensor of the best completion of each group (the first one on ties). Raise `ValueError` if the rows do not split into groups of `group_size`.
+#
+# *Hint:* `rewards.view(P, K).argmax(dim=1)`.
+
+# %% id="raft-answer" nbgrader={"grade": false, "grade_id": "raft-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def raft_select(tokens: torch.Tensor, rewards: torch.Tensor, group_size: int) -> torch.Tensor:
+    """The highest-reward row of each consecutive group of `group_size` rows: (P * K, L) -> (P, L)."""
+    ### BEGIN SOLUTION
+    n = tokens.shape[0]
+    if group_size < 1 or n % group_size:
+        raise ValueError(f"tokens must have P * group_size rows, got {n} rows for group_size={group_size}")
+    groups = n // group_size
+    best = rewards.view(groups, group_size).argmax(dim=1)
+    return tokens.view(groups, group_size, -1)[torch.arange(groups), best]
+    ### END SOLUTION
+
+
+# %% id="raft-tests" nbgrader={"grade": true, "grade_id": "raft-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+_t = torch.tensor([[0, 0], [1, 1], [2, 2], [3, 3], [4, 4], [5, 5]])
+_r = torch.tensor([0.1, 0.9, 0.5, 3.0, -1.0, 2.0])
+best = raft_select(_t, _r, group_size=3)
+assert best.shape == (2, 2), f"one row per group: expected (2, 2), got {tuple(best.shape)}"
+assert best.tolist() == [[1, 1], [3, 3]], f"groups are consecutive rows {{0,1,2}} and {{3,4,5}}: expected [[1,1],[3,3]], got {best.tolist()}"
+try:
+    raft_select(_t, _r, group_size=4)
+except ValueError:
+    pass
+else:
+    raise AssertionError("6 rows do not split into groups of 4: raise ValueError")
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+g = torch.Generator().manual_seed(23)
+for p_, k_ in ((1, 5), (7, 3), (4, 1)):
+    toks = torch.randint(0, 16, (p_ * k_, 10), generator=g)
+    rews = torch.randn(p_ * k_, generator=g)
+    expected = []
+    for i in range(p_):  # independent formulation: a loop with max over (reward, -index)
+        j = max(range(k_), key=lambda m: (rews[i * k_ + m].item(), -m))
+        expected.append(toks[i * k_ + j].tolist())
+    assert raft_select(toks, rews, k_).tolist() == expected, (p_, k_)
+ties = raft_select(torch.tensor([[1], [2], [3], [4]]), torch.tensor([1.0, 1.0, 0.0, 0.0]), 2)
+assert ties.tolist() == [[1], [3]], "on ties keep the first"
+### END HIDDEN TESTS
+
+# %% [markdown] id="drpo-background"
+# ## Exercise 4 — dataset resets (2 points)
+#
+# DR-PO (Chang et al., 2024) notices that an offline preference data set holds *good states* for free: the preferred responses. Instead of always rolling out from the prompt, it **resets** the policy to a random prefix of a preferred response and lets it complete from there. The policy then practises on states it would rarely reach by itself. The policy gradient only sees the generated tokens, and with $K$ completions from the same reset state the leave-one-out baseline cancels the reward already earned by the prefix.
+#
+# **Implement** `reset_starts(preferred, n, min_len, max_len, generator)`: `preferred` is a long tensor `(M, L)` of preferred responses; draw `n` reset states, each a uniformly random row of `preferred` (with replacement) and a uniformly random prefix length in `{min_len, ..., max_len}` (both included). Return `(starts, lengths)`: the chosen rows `(n, L)` and the lengths `(n,)` (long). Use `generator` for all randomness.
+#
+# *Hint:* `torch.randint(low, high, size, generator=...)` excludes `high`.
+
+# %% id="reset-answer" nbgrader={"grade": false, "grade_id": "reset-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def reset_starts(preferred: torch.Tensor, n: int, min_len: int, max_len: int,
+                 generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """n random (preferred row, prefix length in [min_len, max_len]) reset states: ((n, L), (n,))."""
+    ### BEGIN SOLUTION
+    rows = torch.randint(0, preferred.shape[0], (n,), generator=generator)
+    lengths = torch.randint(min_len, max_len + 1, (n,), generator=generator)
+    return preferred[rows], lengths
+    ### END SOLUTION
+
+
+# %% id="reset-tests" nbgrader={"grade": true, "grade_id": "reset-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+_pref = torch.arange(30).view(3, 10)
+starts, lengths = reset_starts(_pref, 5, 2, 9, torch.Generator().manual_seed(0))
+assert starts.shape == (5, 10) and lengths.shape == (5,), f"expected (5, 10) and (5,), got {tuple(starts.shape)}, {tuple(lengths.shape)}"
+assert lengths.dtype == torch.long, f"lengths are integers (torch.long), got {lengths.dtype}"
+assert all(row in _pref.tolist() for row in starts.tolist()), "every start is a row of `preferred`"
+assert ((lengths >= 2) & (lengths <= 9)).all(), f"lengths must lie in [min_len, max_len], got {lengths.tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+# independent check by sampling: the rows and the lengths are uniform, both ends included
+s, ln = reset_starts(_pref, 40_000, 2, 9, torch.Generator().manual_seed(1))
+row_freq = torch.bincount(s[:, 0] // 10, minlength=3).float() / 40_000
+len_freq = torch.bincount(ln - 2, minlength=8).float() / 40_000
+assert (row_freq - 1 / 3).abs().max() < 0.015, f"rows should be uniform, got {row_freq.tolist()}"
+assert len(len_freq) == 8 and (len_freq - 1 / 8).abs().max() < 0.015, f"lengths 2..9 should be uniform, got {len_freq.tolist()}"
+# determinism: only the generator decides
+torch.manual_seed(123)
+a = reset_starts(_pref, 50, 0, 4, torch.Generator().manual_seed(7))
+torch.manual_seed(456)
+b = reset_starts(_pref, 50, 0, 4, torch.Generator().manual_seed(7))
+assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]), "use the generator argument, not the global RNG"
+s1, l1 = reset_starts(_pref, 300, 5, 5, torch.Generator().manual_seed(2))
+assert (l1 == 5).all() and set((s1[:, 0] // 10).tolist()) == {0, 1, 2}
+### END HIDDEN TESTS
+
+# %% [markdown] id="methods"
+# ## Five ways to use a reward
+#
+# All methods start from $\pi_{\text{ref}}$, take `STEPS` Adam steps on batches of `PROMPTS` prompts, and are evaluated every few steps on fresh prompts.
+#
+# | method | one step | leash |
+# |---|---|---|
+# | REINFORCE | $K$ completions per prompt, gradient $\frac{1}{N}\sum R_i \nabla\log\pi(y_i)$, no baseline | $\beta$ in $R$ |
+# | RLOO / LOOP | the same with leave-one-out advantages (Exercise 2) | $\beta$ in $R$ |
+# | DR-PO | RLOO, but each group of $K$ starts from a reset state: a prefix of a preferred response (Exercise 4) | $\beta$ in $R$ |
+# | RAFT | best of $K$ per prompt (Exercise 3), one SFT step on the kept samples | none |
+# | curated self-training | 2 completions per prompt, a simulated user keeps one with Bradley–Terry probability $\sigma(r_a - r_b)$, one SFT step | none |
+#
+# Ferbach et al. (2024) prove that retraining on curated samples maximises the expected reward, like an implicit preference optimisation, and that mixing in real data keeps it stable; we run the pure loop.
+
+# %% id="train"
+preferred = world.preference_pairs(3000, generator).chosen  # the offline data set DR-PO resets to
+
+
+def sft_step(policy, opt, tokens, mask):
+    """One supervised step on the generated positions of `tokens`."""
+    loss = -(policy.token_logprobs(tokens) * mask).sum() / mask.sum()
+    opt.zero_grad()
+    loss.backward()
+    opt.step()
+
+
+def train(method: str, beta: float = BETA, steps: int = STEPS, lr: float = 1e-3, n_evals: int = 6):
+    """Optimise a copy of the reference with `method`; returns (policy, history of n_evals + 1 evaluations)."""
+    policy = clone_policy(reference)
+    opt = torch.optim.Adam(policy.parameters(), lr=lr)
+    eval_steps = {round(i * steps / n_evals) for i in range(n_evals + 1)} if n_evals else set()
+    history = []
+    for step in progress(range(steps + 1), desc=method):
+        if step in eval_steps:
+            history.append({"step": step, **evaluate(policy)})
+        if step == steps:
+            break
+        if method in ("RAFT", "curated"):
+            k = K if method == "RAFT" else 2
+            starts = sample_prompts(PROMPTS).repeat_interleave(k, dim=0)
+            y, mask = rollout(policy, starts, torch.full((PROMPTS * k,), PROMPT_LEN))
+            r = true_reward(y)
+            if method == "RAFT":
+                kept = raft_select(y, r, k)
+            else:  # a simulated user picks one of two, with Bradley-Terry probabilities
+                pair = r.view(PROMPTS, 2)
+                second = (torch.rand(PROMPTS, generator=generator) >= torch.sigmoid(pair[:, 0] - pair[:, 1])).long()
+                kept = y.view(PROMPTS, 2, -1)[torch.arange(PROMPTS), second]
+            sft_step(policy, opt, kept, mask[: PROMPTS])
+            continue
+        if method == "DR-PO":
+            starts, lens = reset_starts(preferred, PROMPTS, PROMPT_LEN, SEQ_LEN - 1, generator)
+        else:
+            starts, lens = sample_prompts(PROMPTS), torch.full((PROMPTS,), PROMPT_LEN)
+        y, mask = rollout(policy, starts.repeat_interleave(K, dim=0), lens.repeat_interleave(K))
+        logp = (policy.token_logprobs(y) * mask).sum(1)
+        with torch.no_grad():
+            k1, _ = kl_estimates(logp, (reference.token_logprobs(y) * mask).sum(1))
+        penalised = true_reward(y) - beta * k1  # R = r - beta * log(pi / pi_ref)
+        adv = penalised if method == "REINFORCE" else rloo_advantages(penalised.view(PROMPTS, K)).flatten()
+        loss = -(adv * logp).mean()
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+    return policy, history
+
+
+# %% id="train-run"
+runs = {}
+for method in ("REINFORCE", "RLOO", "DR-PO", "RAFT", "curated"):
+    runs[method] = train(method)
+for beta in (0.2, 1.0):  # two more leashes trace RLOO's reward-KL frontier
+    runs[f"RLOO beta={beta}"] = train("RLOO", beta=beta)
+
+# %% id="frontier-plot"
+fig, axes = subplots(ncols=2)
+for name, (_, hist) in runs.items():
+    style = ":" if "beta=" in name else "-"
+    line, = axes[0].plot([h["kl"] for h in hist], [h["reward"] for h in hist], style, marker="o", ms=3, label=name)
+    axes[0].annotate(f"win {hist[-1]['win']:.2f}", (hist[-1]["kl"], hist[-1]["reward"]), fontsize=7,
+                     color=line.get_color(), xytext=(4, -10), textcoords="offset points")
+    axes[1].plot([h["step"] for h in hist], [h["entropy"] for h in hist], style, marker="o", ms=3, label=name)
+axes[0].axhline(base["reward"], color="k", lw=0.8, ls="--", label="reference")
+label(axes[0], "Reward-KL trajectories, final win rate vs reference", "KL(policy || reference), nats", "mean true reward")
+label(axes[1], "Policy entropy during training", "step", "entropy, nats per sequence")
+show(fig)
+
+final = {name: hist[-1] for name, (_, hist) in runs.items()}
+print(f"{'method':>16} {'reward':>7} {'KL k1':>6} {'KL k3':>6} {'entropy':>7} {'win rate':>8}")
+print(f"{'reference':>16} {base['reward']:+7.2f} {0:6.2f} {0:6.2f} {base['entropy']:7.1f} {0.5:8.2f}")
+for name, f in final.items():
+    print(f"{name:>16} {f['reward']:+7.2f} {f['kl']:6.2f} {f['kl_k3']:6.2f} {f['entropy']:7.1f} {f['win']:8.2f}")
+for name in ("RLOO", "RAFT"):
+    print(f"{name} samples:", *decode(runs[name][0].sample(2, generator)), sep="\n  ")
+
+# %% [markdown] id="claim-intro"
+# ## Claim check
+#
+# The figures measured above, next to the papers' claims. In a full run each claim is asserted; with `SMOKE=True` the runs are too short, so the cell only reports. Win rates are against the reference on the same prompts (ties count one half).
+
+# %% id="claim-check" tags=["claim-check"]
+leashed = ("REINFORCE", "RLOO", "DR-PO")
+claim("rloo-variance", paper="a leave-one-out baseline reduces the variance of REINFORCE without a value network (RLOO; LOOP)",
+      here=f"{variance_ratio:.1f}x lower total gradient variance at the reference (threshold 1.3x; about 1 + mean^2/var of the reward)",
+      ok=variance_ratio > 1.3, smoke=SMOKE)
+claim("rloo-beats-reference", paper="RLOO improves the reward over the SFT reference under a KL penalty (Ahmadian et al., 2024)",
+      here=f"true reward {final['RLOO']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['RLOO']['win']:.2f} at KL {final['RLOO']['kl']:.1f}",
+      ok=final["RLOO"]["reward"] > base["reward"] + 2 and final["RLOO"]["win"] > 0.8, smoke=SMOKE)
+claim("raft-beats-reference", paper="RAFT (best-of-K then fine-tune) improves the reward (Dong et al., 2023)",
+      here=f"true reward {final['RAFT']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['RAFT']['win']:.2f}",
+      ok=final["RAFT"]["reward"] > base["reward"] + 2 and final["RAFT"]["win"] > 0.8, smoke=SMOKE)
+others = min(final[m]["entropy"] for m in leashed)
+claim("raft-entropy-collapse", paper="without a KL leash, reward-ranked fine-tuning collapses the policy's diversity",
+      here=f"entropy {final['RAFT']['entropy']:.1f} nats (RAFT) vs >= {others:.1f} (KL-leashed methods), reference {base['entropy']:.1f}",
+      ok=final["RAFT"]["entropy"] < 0.5 * others, smoke=SMOKE)
+claim("curation-optimises", paper="retraining on curated samples increases the expected reward (Ferbach et al., 2024)",
+      here=f"true reward {final['curated']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['curated']['win']:.2f}",
+      ok=final["curated"]["reward"] > base["reward"] + 1, smoke=SMOKE)
+print(f"[dr-po] paper: resets to preferred prefixes improve sample efficiency over PPO/RLOO (Chang et al., 2024) | here: "
+      f"DR-PO {final['DR-PO']['reward']:+.2f} vs RLOO {final['RLOO']['reward']:+.2f} true reward after {STEPS} steps "
+      "(reported, not asserted: in this 16-token world good completions are easy to find by sampling)")
+
+# %% [markdown] id="reflect"
+# ## Reflect
+#
+# 1. REINFORCE without a baseline still learned here. Why does Adam hide part of the variance problem — and what would you see with plain SGD, or with rewards that are all large and positive?
+# 2. RAFT and curated self-training optimise the reward without any KL term. Which part of the loop would you change to put a leash back (hint: Ferbach et al. mix in real data)?
+# 3. DR-PO starts rollouts from states the policy would rarely visit. In what kind of task — long answers, sparse rewards — would that matter much more than in our 10-token world?
+#
+# **Further reading:** Williams (1992), *Simple statistical gradient-following algorithms*; Kool, van Hoof & Welling, *Buy 4 REINFORCE Samples, Get a Baseline for Free!* (2019); Schulman's note *Approximating KL Divergence* (2020) for $k_1, k_2, k_3$.
