@@ -108,5 +108,5 @@ def test_student_runs_first_cells_of_welcome_lesson(root: Path, jupyterlab) -> N
             raise
         finally:
             browser.close()
-    assert "device cpu" in text and "SEED=0" in text and "SMOKE=False" in text, text
+    assert "on the CPU" in text and "SEED=0" in text and "SMOKE=False" in text, text
     assert shot.stat().st_size > 10_000

@@ -1,5 +1,6 @@
-"""Mutants: each exercise's test cell must fail for every plausible wrong answer in tests/mutants/,
-and pass for every correct answer written differently in tests/alternates/.
+"""Mutants: each exercise's test cell must fail for every plausible wrong answer in tests/mutants/
+(patches against the answer cell, see utils/course/mutants.py), and pass for every correct answer
+written differently in tests/alternates/.
 
 One kernel per notebook: the solution runs with SMOKE=True up to each exercise; at an answer cell each
 mutant replaces the solution and the test cell runs (it must fail), then the solution is restored and the
@@ -8,37 +9,29 @@ notebook goes on. Cells after the last exercise are not run.
 
 from __future__ import annotations
 
-import re
-from pathlib import Path
-
 import pytest
 from conftest import NOTEBOOKS, ROOT
 from jupyter_client.manager import start_new_kernel
 
+from utils.course import mutants as patches
 from utils.course.grading import alternate_answers
 from utils.course.layout import Notebook, cell_source, cell_tags
 
-MUTANTS = ROOT / "tests" / "mutants"
-HEADER = re.compile(r"^# %% mutant: *(\S.*?)\s*$", re.MULTILINE)
 TIMEOUT = 120  # seconds for one cell; a mutant that hangs counts as caught (nbgrader times it out too)
 
 
-def parse_mutants(path: Path) -> dict[str, str]:
-    """The sections of a mutant file: {name: replacement source of the answer cell}."""
-    text = path.read_text(encoding="utf-8")
-    parts = HEADER.split(text)
-    if parts[0].strip():
-        raise ValueError(f"{path}: text before the first '# %% mutant: NAME' line")
-    sections = dict(zip(parts[1::2], (body.strip() + "\n" for body in parts[2::2])))
-    if len(sections) != len(parts[1::2]):
-        raise ValueError(f"{path}: two mutants share a name")
-    return sections
-
-
 def mutants_for(nb: Notebook) -> dict[str, dict[str, str]]:
-    """{answer cell id: {mutant name: source}} for a notebook."""
-    folder = MUTANTS / nb.module / nb.stem
-    return {p.stem: parse_mutants(p) for p in sorted(folder.glob("*.py"))}
+    """{answer cell id: {mutant name: patched source}}; a stale patch fails the test that asks."""
+    cells = nb.cells()
+    answers = {e.answer_id: cell_source(cells[e.answer_index]) for e in nb.exercises()}
+    found: dict[str, dict[str, str]] = {}
+    for answer_id, named in patches.load(ROOT, nb.module, nb.stem).items():
+        if answer_id not in answers:
+            raise AssertionError(f"{nb.name}: mutants for an unknown answer cell {answer_id!r}")
+        code = patches.solution_code(answers[answer_id])
+        found[answer_id] = {name: patches.apply(code, hunks, f"{nb.name}/{answer_id} {name!r}")
+                            for name, hunks in named.items()}
+    return found
 
 
 class Kernel:
@@ -73,9 +66,8 @@ WITH_EXERCISES = [nb for nb in NOTEBOOKS if nb.exercises()]
 @pytest.mark.parametrize("nb", WITH_EXERCISES, ids=lambda nb: nb.name)
 def test_every_exercise_has_two_mutants(nb: Notebook) -> None:
     """DESIGN: at least two plausible wrong implementations per exercise, and none for unknown cells."""
-    mutants = mutants_for(nb)
+    mutants = mutants_for(nb)  # raises on a stale patch or a file for an unknown answer cell
     answers = {e.answer_id for e in nb.exercises()}
-    assert not set(mutants) - answers, f"mutant files for unknown answer cells: {set(mutants) - answers}"
     thin = {a: len(mutants.get(a, {})) for a in answers if len(mutants.get(a, {})) < 2}
     assert not thin, f"{nb.name}: exercises with fewer than 2 mutants: {thin}"
 

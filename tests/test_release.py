@@ -87,3 +87,32 @@ def test_check_catches_planted_faults(course_copy: Path) -> None:
     for expected in ("could not release", "has outputs", "is not locked", "used twice", "no **Papers:**",
                      "no claim-check", "contains a solution block"):
         assert expected in text, f"check did not report {expected!r}: {text}"
+
+
+def test_new_lesson_scaffold_passes_check(course_copy: Path) -> None:
+    """`paperlab new` writes a source that releases and passes every check; its solution passes its
+    tests and each stub mutant (a patch that applies) fails them."""
+    from utils.course import mutants
+    from utils.course.execute import notebook_namespace
+    from utils.course.layout import CourseError, cell_source
+    from utils.course.scaffold import new_lesson
+
+    written = new_lesson(course_copy, "09_demo/01_first_lesson", title="A first lesson")
+    assert all(p.exists() for p in written) and len(written) == 7
+    with pytest.raises(CourseError, match="exists already"):
+        new_lesson(course_copy, "09_demo/01_first_lesson")
+    with pytest.raises(CourseError, match="MODULE/NOTEBOOK"):
+        new_lesson(course_copy, "Bad Name")
+    generate(course_copy, "09_demo")
+    nbs = select(course_copy, ["09_demo"])
+    problems = {name: found for name, found in run_checks(course_copy, nbs).items() if found}
+    assert not problems, json.dumps(problems, indent=2)
+    nb = nbs[0]
+    ns = notebook_namespace(nb.path(), smoke=True)  # every cell, the claim check included
+    cells = nb.cells()
+    for ex in nb.exercises():
+        code = mutants.solution_code(cell_source(cells[ex.answer_index]))
+        for name, hunks in mutants.load(course_copy, nb.module, nb.stem)[ex.answer_id].items():
+            exec(mutants.apply(code, hunks, name), ns)
+            with pytest.raises(AssertionError):
+                exec(cell_source(cells[ex.test_index]), ns)

@@ -11,7 +11,18 @@ from pathlib import Path
 import pytest
 import torch
 
-from utils.common import ClaimError, check_params, claim, positive_int, set_seed
+from utils.common import (
+    ClaimError,
+    above,
+    at_least,
+    below,
+    between,
+    check_params,
+    claim,
+    equal,
+    set_seed,
+    setup_lesson,
+)
 from utils.course import authoring
 from utils.course.execute import assigned_names, notebook_namespace, triage_lesson
 from utils.course.layout import (
@@ -87,11 +98,20 @@ def test_helpers_validate() -> None:
     assert torch.equal(torch.rand(3, generator=set_seed(4)), torch.rand(3, generator=set_seed(4)))
     with pytest.raises(ValueError, match="seed"):
         set_seed(-1)
-    with pytest.raises(ValueError, match="STEPS=0"):
-        check_params(STEPS=(0, positive_int, "an int >= 1"))
-    assert claim("x", "p", "h", ok=False, smoke=True) is False
+    with pytest.raises(ValueError, match=r"STEPS=0 \(expected an int >= 1\); N=9 \(expected an int in \[1, 8\]\)"):
+        check_params(STEPS=(0, at_least(1)), N=(9, between(1, 8)), OK=(3, at_least(1)))
+    with pytest.raises(ValueError, match="SMOKE='yes'"):
+        setup_lesson(0, "yes")
+    with pytest.raises(ValueError, match="SEED=-1"):
+        setup_lesson(-1, False)
+    claim("x", "p", "h", checks=[above(1, 2)], smoke=True)  # reported, not raised, in a smoke run
+    with pytest.raises(ClaimError):
+        claim("x", "p", "h", checks=[above(3, 2), below(5, 4)])
     with pytest.raises(ClaimError):
         claim("x", "p", "h", ok=False)
+    claim("x", "p", "h", checks=[above(3, 2), equal(4, 4)])
+    assert above(3, 2).margin == pytest.approx(0.5) and below(1, 4).margin == pytest.approx(0.75)
+    assert above(-1, 0).margin == -1 and equal(1, 2).margin < 0 and equal(2, 2).margin == 0
 
 
 def test_triage_accepts_only_unfinished_work() -> None:
@@ -170,3 +190,23 @@ def test_run_names_the_failing_cell(root: Path, tmp_path: Path) -> None:
     result = run(Notebook(root=tmp_path, module="00_welcome", stem="welcome"), smoke=True, timeout=120)
     assert result.failed and result.failure.startswith(f"cell {index} (id experiment-agree): ZeroDivisionError")
     assert Path(result.output).is_relative_to(tmp_path / "build" / "executed")
+
+
+def test_mutant_patches_apply_and_go_stale() -> None:
+    from utils.course import mutants
+
+    solution = "def f(x):\n    y = x + 1\n    return y\n"
+    text = "# %% mutant: off-by-one\n@@\n-    y = x + 1\n+    y = x + 2\n\n# %% mutant: ctx\n@@\n     y = x + 1\n-    return y\n+    return -y\n"
+    parsed = mutants.parse(text)
+    assert mutants.apply(solution, parsed["off-by-one"]) == "def f(x):\n    y = x + 2\n    return y\n"
+    assert mutants.apply(solution, parsed["ctx"]).endswith("return -y\n")
+    with pytest.raises(mutants.StaleMutant, match="not found"):
+        mutants.apply(solution.replace("x + 1", "x + 3"), parsed["off-by-one"])
+    with pytest.raises(mutants.StaleMutant, match="found 2 times"):
+        mutants.apply(solution + "    y = x + 1\n", parsed["off-by-one"])
+    with pytest.raises(ValueError, match="patch line"):
+        mutants.parse("# %% mutant: a\n@@\nno prefix\n")
+    with pytest.raises(ValueError, match="no change"):
+        mutants.parse("# %% mutant: a\n")
+    hunks = mutants.diff(solution, "def f(x):\n    y = x - 1\n    return y\n")
+    assert mutants.parse("# %% mutant: m\n" + mutants.format_hunks(hunks))["m"] == hunks

@@ -1,4 +1,5 @@
-"""Helpers every lesson shares: seeding, device choice, parameter checks, claim checks, timing."""
+"""Helpers every lesson shares: the setup call (seed, threads, parameter checks, banner), claim checks,
+timing and progress bars."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import numpy as np
@@ -25,44 +27,142 @@ def set_seed(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
-def pick_device(prefer_cuda: bool = True) -> torch.device:
-    """CPU by default; CUDA when present and wanted (the course never needs it)."""
-    if prefer_cuda and torch.cuda.is_available() and os.environ.get("PAPERLAB_CPU") != "1":
-        return torch.device("cuda")
-    return torch.device("cpu")
-
-
-def limit_threads(n: int = 2) -> None:
+def limit_threads(n: int = 1) -> None:
     """Keep PyTorch to `n` threads: the course's budget machine has two cores."""
-    if n < 1:
-        raise ValueError(f"n must be >= 1, got {n}")
+    if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be an int >= 1, got {n!r}")
     torch.set_num_threads(n)
 
 
-def check_params(**rules: tuple[Any, Callable[[Any], bool], str]) -> None:
-    """Raise ValueError naming each parameter whose value breaks its rule: name=(value, ok, expected)."""
-    bad = [f"{name}={value!r} (expected {expected})" for name, (value, ok, expected) in rules.items()
-           if not ok(value)]
+@dataclass(frozen=True)
+class Rule:
+    """A named check of one parameter: `test(value)` must hold; `expected` says what it wants."""
+
+    expected: str
+    test: Callable[[Any], bool]
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def at_least(low: int) -> Rule:
+    """An int >= `low`."""
+    return Rule(f"an int >= {low}", lambda v: _is_int(v) and v >= low)
+
+
+def between(low: int, high: int) -> Rule:
+    """An int in [`low`, `high`]."""
+    return Rule(f"an int in [{low}, {high}]", lambda v: _is_int(v) and low <= v <= high)
+
+
+def positive_number() -> Rule:
+    """An int or float > 0."""
+    return Rule("a number > 0", lambda v: isinstance(v, (int, float)) and not isinstance(v, bool) and v > 0)
+
+
+def check_params(**params: tuple[Any, Rule]) -> None:
+    """Raise one ValueError naming every parameter whose value breaks its rule: NAME=(value, rule)."""
+    bad = [f"{name}={value!r} (expected {rule.expected})" for name, (value, rule) in params.items()
+           if not rule.test(value)]
     if bad:
         raise ValueError("bad parameters: " + "; ".join(bad))
 
 
-def positive_int(value: Any) -> bool:
-    """True for an int >= 1 (bools excluded)."""
-    return isinstance(value, int) and not isinstance(value, bool) and value >= 1
+def threads_wanted(default: int = 1) -> int:
+    """The torch thread count for a lesson: PAPERLAB_THREADS if set (the claims run tries 1 and 2), else
+    `default` (one thread: small ops are fastest and steadiest on one core of a shared machine)."""
+    raw = os.environ.get("PAPERLAB_THREADS", "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"PAPERLAB_THREADS must be an int >= 1, got {raw!r}")
+    return int(raw)
+
+
+def setup_lesson(seed: int, smoke: bool, **params: tuple[Any, Rule]) -> torch.Generator:
+    """A lesson's setup in one call: check SEED, SMOKE and each NAME=(value, rule) (one ValueError
+    naming every bad one), seed Python, NumPy and PyTorch, set the thread count, print the banner;
+    return a torch.Generator seeded with `seed`."""
+    check_params(SEED=(seed, at_least(0)),
+                 SMOKE=(smoke, Rule("True or False", lambda v: isinstance(v, bool))), **params)
+    generator = set_seed(seed)
+    threads = threads_wanted()
+    limit_threads(threads)
+    sizes = "".join(f", {name}={value}" for name, (value, _) in params.items())
+    print(f"Paper Lab ready: torch {torch.__version__} on the CPU, {threads} thread{'s' * (threads > 1)}, "
+          f"SEED={seed}, SMOKE={smoke}{sizes}")
+    return generator
 
 
 class ClaimError(AssertionError):
     """A measured figure does not support the paper's claim."""
 
 
-def claim(name: str, paper: str, here: str, ok: bool, smoke: bool = False) -> bool:
-    """Print `paper: ... | here: ...` for one claim; raise ClaimError if it fails in a full run."""
-    verdict = "PASS" if ok else ("not asserted in a SMOKE run" if smoke else "FAIL")
+@dataclass(frozen=True)
+class Check:
+    """One comparison a claim rests on: `figure` `op` `threshold`, with op one of '>', '<', '=='."""
+
+    figure: float
+    op: str
+    threshold: float
+
+    @property
+    def passed(self) -> bool:
+        """Whether the figure is on the right side of the threshold."""
+        if self.op == ">":
+            return self.figure > self.threshold
+        if self.op == "<":
+            return self.figure < self.threshold
+        return self.figure == self.threshold
+
+    @property
+    def margin(self) -> float:
+        """How far the figure is on the right side: relative to |threshold| (absolute when the threshold
+        is 0; 0 for an exact equality that holds); negative when the check fails."""
+        if self.op == "==":
+            return 0.0 if self.passed else -1.0
+        gap = self.figure - self.threshold if self.op == ">" else self.threshold - self.figure
+        return gap / abs(self.threshold) if self.threshold else gap
+
+
+def above(figure: float, threshold: float) -> Check:
+    """The claim needs figure > threshold."""
+    return Check(float(figure), ">", float(threshold))
+
+
+def below(figure: float, threshold: float) -> Check:
+    """The claim needs figure < threshold."""
+    return Check(float(figure), "<", float(threshold))
+
+
+def equal(figure: float, expected: float) -> Check:
+    """The claim needs figure == expected (counts, exact identities)."""
+    return Check(float(figure), "==", float(expected))
+
+
+CLAIMS_LOG = "PAPERLAB_CLAIMS_FILE"  # where `paperlab claims` collects every claim's checks, one JSON line each
+
+
+def claim(name: str, paper: str, here: str, checks: list[Check] | None = None, ok: bool = True,
+          smoke: bool = False) -> None:
+    """Print `[name] paper: ... | here: ...  -> PASS/FAIL` for one claim, which holds when every check
+    passes (and `ok`, for a qualitative fact with no threshold); raise ClaimError if it fails in a full run."""
+    import json
+
+    checks = list(checks or [])
+    passed = bool(ok) and all(c.passed for c in checks)
+    verdict = "PASS" if passed else ("not asserted in a SMOKE run" if smoke else "FAIL")
     print(f"[{name}] paper: {paper} | here: {here}  -> {verdict}")
-    if not ok and not smoke:
+    log = os.environ.get(CLAIMS_LOG)
+    if log:
+        record = {"claim": name, "passed": passed, "smoke": smoke, "here": here,
+                  "checks": [{"figure": c.figure, "op": c.op, "threshold": c.threshold, "margin": c.margin}
+                             for c in checks]}
+        with open(log, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(record) + "\n")
+    if not passed and not smoke:
         raise ClaimError(f"claim {name!r} not reproduced: {here}")
-    return bool(ok)
 
 
 @contextmanager

@@ -47,28 +47,15 @@ LENGTH = 200_000  # longest signal in the timing experiment
 # %% id="setup" nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    best_time,
-    check_params,
-    claim,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, best_time, claim, progress, setup_lesson
 from utils.plotting import label, show, subplots
 
 if SMOKE:
     LENGTH = min(LENGTH, 4_000)
-check_params(LENGTH=(LENGTH, lambda n: positive_int(n) and n >= 1_000, "an int >= 1000"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-device = pick_device()
-print(f"Paper Lab ready: torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, LENGTH={LENGTH}")
+generator = setup_lesson(SEED, SMOKE, LENGTH=(LENGTH, at_least(1_000)))
 
 
 # %% [markdown] id="lse-background"
@@ -277,9 +264,9 @@ for n, a, b in zip(lengths, seconds["loop"], seconds["convolution"]):
 
 # %% id="claim-check" tags=["claim-check"]
 claim("equal", paper="the loop and the convolution are the same filter",
-      here=f"max error {max_error:.1e} (float64)", ok=max_error < 1e-9)
+      here=f"max error {max_error:.1e} (float64)", checks=[below(max_error, 1e-9)])
 claim("faster", paper="the convolution is much faster on long signals",
-      here=f"{speedup:.0f}x faster at L={lengths[-1]:,}", ok=speedup > 10, smoke=SMOKE)
+      here=f"{speedup:.0f}x faster at L={lengths[-1]:,}", checks=[above(speedup, 10)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

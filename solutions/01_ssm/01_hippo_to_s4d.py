@@ -27,34 +27,21 @@ MAX_LEN = 16384  # longest sequence in the timing experiment
 # %% id="setup" nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import math
 
-import numpy as np
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    best_time,
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, best_time, claim, progress, setup_lesson
 from utils.plotting import label, show, subplots
 from utils.ssm import legendre_basis
 
 if SMOKE:
     N_HIPPO, STREAM_STEPS, MAX_LEN = min(N_HIPPO, 16), min(STREAM_STEPS, 200), min(MAX_LEN, 1024)
-check_params(N_HIPPO=(N_HIPPO, lambda n: positive_int(n) and n >= 4, "an int >= 4"),
-             STREAM_STEPS=(STREAM_STEPS, lambda n: positive_int(n) and n >= 50, "an int >= 50"),
-             MAX_LEN=(MAX_LEN, lambda n: positive_int(n) and n >= 256, "an int >= 256"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-# One thread: we compare algorithms, not thread pools, and small ops are fastest (and steadiest) on one core.
-limit_threads(1)
-device = pick_device(prefer_cuda=False)
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, N_HIPPO={N_HIPPO}, MAX_LEN={MAX_LEN}")
+generator = setup_lesson(
+    SEED, SMOKE,
+    N_HIPPO=(N_HIPPO, at_least(4)),
+    STREAM_STEPS=(STREAM_STEPS, at_least(50)),
+    MAX_LEN=(MAX_LEN, at_least(256)),
+)
 
 
 # %% [markdown] id="ssm-background"
@@ -496,19 +483,19 @@ factor_gain = timings["kernel: materialised Vandermonde"][i_cmp] / timings["kern
 
 # %% id="claim-check" tags=["claim-check"]
 claim("conv = recurrence", paper="the convolution and the recurrence are the same layer",
-      here=f"max abs error {max_err:.1e}, relative {rel_err:.1e} in float32 at L=1024", ok=rel_err < 2e-5)
+      here=f"max abs error {max_err:.1e}, relative {rel_err:.1e} in float32 at L=1024", checks=[below(rel_err, 2e-5)])
 claim("discretisations", paper="ZOH and bilinear agree for small steps and differ for large ones",
       here=f"relative kernel gap {kernel_gap[0.001]:.1e} at dt=0.001 vs {kernel_gap[0.5]:.1e} at dt=0.5",
-      ok=kernel_gap[0.001] < 1e-2 and kernel_gap[0.5] > 0.5)
+      checks=[below(kernel_gap[0.001], 1e-2), above(kernel_gap[0.5], 0.5)])
 claim("hippo memory", paper="the LegS state reconstructs the whole history; more state, less error",
       here=f"mean error {recon_err[min(recon_err)]:.3f} (N={min(recon_err)}) -> {recon_err[max(recon_err)]:.3f} (N={max(recon_err)})",
-      ok=recon_err[max(recon_err)] < 0.5 * recon_err[min(recon_err)])
+      checks=[below(recon_err[max(recon_err)], 0.5 * recon_err[min(recon_err)])])
 claim("convolution is fast", paper="train with the convolution: parallel over the sequence",
       here=f"FFT conv incl. kernel {speedup_conv:.1f}x, with cached kernel {speedup_cached:.0f}x faster than the recurrence at L={L_cmp}",
-      ok=speedup_conv > 3, smoke=SMOKE)
+      checks=[above(speedup_conv, 3)], smoke=SMOKE)
 claim("Vandermonde pitfall", paper="materialising the complex Vandermonde matrix is slow on a CPU; factorise it",
       here=f"materialised kernel takes {vandermonde_vs_rec:.1f}x the recurrence's time; factorising is {factor_gain:.0f}x faster at L={L_cmp}",
-      ok=factor_gain > 5, smoke=SMOKE)
+      checks=[above(factor_gain, 5)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

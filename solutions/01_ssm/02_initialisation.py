@@ -30,26 +30,13 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-    timer,
-)
+from utils.common import above, at_least, claim, progress, set_seed, setup_lesson, timer
 from utils.plotting import label, show, subplots
 from utils.ssm import SequenceClassifier, load_sequential_digits, train_classifier
 
 if SMOKE:
     EPOCHS, N_SEEDS = min(EPOCHS, 1), min(N_SEEDS, 1)
-check_params(EPOCHS=(EPOCHS, positive_int, "an int >= 1"), N_SEEDS=(N_SEEDS, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)  # small models train fastest on one thread, and a shared CPU stays steady
-device = pick_device(prefer_cuda=False)
+generator = setup_lesson(SEED, SMOKE, EPOCHS=(EPOCHS, at_least(1)), N_SEEDS=(N_SEEDS, at_least(1)))
 data = load_sequential_digits(seed=SEED)
 if SMOKE:
     data = type(data)(data.x_train[:256], data.y_train[:256], data.x_test[:128], data.y_test[:128])
@@ -363,16 +350,16 @@ spread = max(s for _, s in stats.values())
 claim("initialisation", paper="S4D-Lin and S4D-Inv clearly outperform a random diagonal initialisation",
       here=f"Lin {100 * stats['lin'][0]:.1f}±{100 * stats['lin'][1]:.1f}%, Inv {100 * stats['inv'][0]:.1f}±{100 * stats['inv'][1]:.1f}%, "
            f"random {100 * stats['random'][0]:.1f}±{100 * stats['random'][1]:.1f}% (n={N_SEEDS} seeds, {EPOCHS} epochs)",
-      ok=min(margin_lin, margin_inv) >= 0.05 and min(margin_lin, margin_inv) > spread, smoke=SMOKE)
+      checks=[above(min(margin_lin, margin_inv), 0.05), above(min(margin_lin, margin_inv), spread)], smoke=SMOKE)
 claim("frequency coverage", paper="what matters is the spread of the imaginary parts",
       here=f"modes in the useful band at init: Lin {coverage['lin']:.0%}, Inv {coverage['inv']:.0%}, random {coverage['random']:.0%}",
-      ok=min(coverage["lin"], coverage["inv"]) > coverage["random"], smoke=SMOKE)
+      checks=[above(min(coverage["lin"], coverage["inv"]), coverage["random"])], smoke=SMOKE)
 margin_perm = min(stats_perm["lin"][0], stats_perm["inv"][0]) - stats_perm["random"][0]
 spread_perm = max(s for _, s in stats_perm.values())
 claim("initialisation, permuted digits", paper="S4D-Lin and S4D-Inv clearly outperform a random initialisation (tested here with no locality: permuted pixels)",
       here=f"Lin {100 * stats_perm['lin'][0]:.1f}±{100 * stats_perm['lin'][1]:.1f}%, Inv {100 * stats_perm['inv'][0]:.1f}±{100 * stats_perm['inv'][1]:.1f}%, "
            f"random {100 * stats_perm['random'][0]:.1f}±{100 * stats_perm['random'][1]:.1f}%; smallest gap {100 * margin_perm:.1f} points (n={N_SEEDS} seeds, {EPOCHS} epochs)",
-      ok=margin_perm >= 0.10 and margin_perm > spread_perm, smoke=SMOKE)
+      checks=[above(margin_perm, 0.10), above(margin_perm, spread_perm)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

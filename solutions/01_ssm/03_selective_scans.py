@@ -31,14 +31,14 @@ import torch
 import torch.nn.functional as F
 
 from utils.common import (
+    above,
+    at_least,
+    below,
     best_time,
-    check_params,
     claim,
-    limit_threads,
-    pick_device,
-    positive_int,
     progress,
     set_seed,
+    setup_lesson,
     timer,
 )
 from utils.plotting import label, show, subplots
@@ -46,14 +46,12 @@ from utils.ssm import TokenModel, copying_accuracy, selective_copying, train_cop
 
 if SMOKE:
     SCAN_LEN, COPY_LEN, TRAIN_STEPS = min(SCAN_LEN, 1024), min(COPY_LEN, 32), min(TRAIN_STEPS, 15)
-check_params(SCAN_LEN=(SCAN_LEN, lambda n: positive_int(n) and n >= 256, "an int >= 256"),
-             COPY_LEN=(COPY_LEN, lambda n: positive_int(n) and n >= 16, "an int >= 16"),
-             TRAIN_STEPS=(TRAIN_STEPS, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)  # we compare algorithms, not thread pools: one thread is steadier on a shared CPU
-device = pick_device(prefer_cuda=False)
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, SCAN_LEN={SCAN_LEN}, COPY_LEN={COPY_LEN}, TRAIN_STEPS={TRAIN_STEPS}")
+generator = setup_lesson(
+    SEED, SMOKE,
+    SCAN_LEN=(SCAN_LEN, at_least(256)),
+    COPY_LEN=(COPY_LEN, at_least(16)),
+    TRAIN_STEPS=(TRAIN_STEPS, at_least(1)),
+)
 
 
 # %% [markdown] id="selective-background"
@@ -505,14 +503,14 @@ time_ratio = copy_results["selective"]["seconds"] / copy_results["LTI"]["seconds
 # %% id="claim-check" tags=["claim-check"]
 worst = max(err.values())
 claim("scans agree", paper="parallel, chunked and sequential scans compute the same recurrence, with and without resets",
-      here=f"worst relative error {worst:.1e} over {len(err)} comparisons (float32)", ok=worst < 1e-5)
+      here=f"worst relative error {worst:.1e} over {len(err)} comparisons (float32)", checks=[below(worst, 1e-5)])
 claim("chunked beats the loop", paper="a hardware-aware scan is faster than the naive recurrence",
       here=f"chunked {chunk_speedup:.1f}x, Hillis-Steele {parallel_speedup:.2f}x the per-step loop's speed at L={scan_lengths[-1]}",
-      ok=chunk_speedup > 1.5, smoke=SMOKE)
+      checks=[above(chunk_speedup, 1.5)], smoke=SMOKE)
 claim("selection", paper="selective (S6) layers solve selective copying (~99.8%) where LTI S4 layers reach 18-57%",
       here=f"selective {copy_results['selective']['accuracy']:.0%} vs LTI {copy_results['LTI']['accuracy']:.0%} token accuracy "
            f"(+{100 * gap:.0f} points) at L={COPY_LEN}, {TRAIN_STEPS} steps each, training-time ratio LTI/selective {1 / time_ratio:.2f}",
-      ok=gap >= 0.15, smoke=SMOKE)
+      checks=[above(gap, 0.15)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

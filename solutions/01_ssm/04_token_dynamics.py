@@ -28,27 +28,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    set_seed,
-    timer,
-)
+from utils.common import at_least, claim, equal, positive_number, setup_lesson, timer
 from utils.plotting import label, show, subplots
 
 if SMOKE:
     N_MODELS, T_END = min(N_MODELS, 40), min(T_END, 20.0)
-check_params(N_MODELS=(N_MODELS, lambda n: positive_int(n) and n >= 10, "an int >= 10"),
-             T_END=(T_END, lambda t: isinstance(t, (int, float)) and t > 0, "a positive number"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)
+generator = setup_lesson(SEED, SMOKE, N_MODELS=(N_MODELS, at_least(10)), T_END=(T_END, positive_number()))
 torch.set_default_dtype(torch.float64)  # ODE integration: float64 keeps round-off out of the verdicts
-device = pick_device(prefer_cuda=False)
-print(f"SEED={SEED}, SMOKE={SMOKE}, N_MODELS={N_MODELS}, T_END={T_END}")
 
 
 # %% [markdown] id="limit-background"
@@ -285,7 +271,7 @@ show(fig)
 # %% id="claim-check" tags=["claim-check"]
 claim("criterion", paper="mu < 0: all tokens converge to zero; mu > 0: all tokens diverge (1-D case)",
       here=f"sign of mu predicts the regime for {correct}/{P} random models ({undecided} undecided at t={T_END:g})",
-      ok=correct == P, smoke=SMOKE)
+      checks=[equal(correct, P)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

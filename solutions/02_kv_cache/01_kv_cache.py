@@ -29,26 +29,13 @@ import time
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, between, claim, equal, progress, setup_lesson
 from utils.kv_cache import CHUNK_LEN, decode, encode, heldout_batch, load_model, make_chunks
 from utils.plotting import label, show, subplots
 
 if SMOKE:
     MAX_NEW, N_CHECK = min(MAX_NEW, 48), min(N_CHECK, 2)
-check_params(MAX_NEW=(MAX_NEW, lambda n: positive_int(n) and 16 <= n <= 384, "an int in [16, 384]"),
-             N_CHECK=(N_CHECK, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)  # one thread: small matrices gain little from two, and timings stay stable on a busy machine
-device = pick_device(prefer_cuda=False)  # timings are about the CPU the course runs on
+generator = setup_lesson(SEED, SMOKE, MAX_NEW=(MAX_NEW, between(16, 384)), N_CHECK=(N_CHECK, at_least(1)))
 model = load_model()
 cfg = model.cfg
 n_params = sum(p.numel() for p in model.parameters())
@@ -366,15 +353,15 @@ gqa_ratio = kv_cache_bytes(32, 32, 128, 4096) / kv_cache_bytes(32, 8, 128, 4096)
 
 # %% id="claim-check" tags=["claim-check"]
 claim("identical", paper="a KV cache changes the cost of decoding, not its result",
-      here=f"{n_equal}/{N_CHECK} greedy generations of {MAX_NEW} tokens identical", ok=n_equal == N_CHECK)
+      here=f"{n_equal}/{N_CHECK} greedy generations of {MAX_NEW} tokens identical", checks=[equal(n_equal, N_CHECK)])
 n_fast = 256 if 256 in speedup else lengths[-1]
 claim("faster", paper="several times faster at a few hundred tokens (about 8x at 256 in our first trial)",
       here=f"{speedup[n_fast]:.1f}x at {n_fast} new tokens"
       + (f", {speedup[lengths[-1]]:.1f}x at {lengths[-1]}" if lengths[-1] != n_fast else ""),
-      ok=speedup[n_fast] >= 3.0, smoke=SMOKE)
+      checks=[above(speedup[n_fast], 3.0)], smoke=SMOKE)
 claim("memory", paper="M = 2 L H_kv d_h T B bytes; GQA with 8 of 32 heads divides it by 4",
       here=f"formula {formula_bytes:,.0f} B = measured {real_bytes:,} B; GQA ratio {gqa_ratio:.0f}x",
-      ok=formula_bytes == real_bytes and gqa_ratio == 4)
+      checks=[equal(formula_bytes, real_bytes), equal(gqa_ratio, 4)])
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -28,25 +28,13 @@ import math
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, claim, progress, setup_lesson
 from utils.kv_cache import CHUNK_LEN, adjacent_cosine, heldout_batch, load_model, score_continuation
 from utils.plotting import label, show, subplots
 
 if SMOKE:
     N_DOCS = min(N_DOCS, 6)
-check_params(N_DOCS=(N_DOCS, lambda n: positive_int(n) and n >= 2, "an int >= 2"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)
-device = pick_device(prefer_cuda=False)
+generator = setup_lesson(SEED, SMOKE, N_DOCS=(N_DOCS, at_least(2)))
 model = load_model()
 cfg = model.cfg
 L = cfg.n_layers
@@ -459,17 +447,17 @@ show(fig)
 by = {(r["method"], r["start"]): r for r in results}
 claim("premise", paper="adjacent-layer KV similarity is high in the middle-to-deep layers, low in shallow ones",
       here=f"mean cos K/V: layers 0-2 {shallow_sim:+.2f}, layers 2-5 {deep_sim:+.2f} (deep layers aligned in training; plain training gave about 0)",
-      ok=deep_sim > shallow_sim + 0.3, smoke=SMOKE)
+      checks=[above(deep_sim, shallow_sim + 0.3)], smoke=SMOKE)
 mc0, mc5, reuse = by[("MiniCache (retain 0%)", 2)], by[("MiniCache (retain 5%)", 2)], by[("reuse", 2)]
 claim("slerp-vs-reuse", paper="magnitude-preserving SLERP (+ retention) beats sharing one layer's cache at equal size",
       here=f"merging the similar layers 2-5: KL {mc0['kl']:.4f} (SLERP, {mc0['ratio']:.2f}x), {mc5['kl']:.4f} (+5% retained, {mc5['ratio']:.2f}x) "
            f"vs reuse {reuse['kl']:.4f} ({reuse['ratio']:.2f}x); from layer 0 (dissimilar layers) SLERP {by[('MiniCache (retain 0%)', 0)]['kl']:.4f} vs reuse {by[('reuse', 0)]['kl']:.4f}",
-      ok=mc0["kl"] <= reuse["kl"] and mc5["kl"] <= reuse["kl"], smoke=SMOKE)
+      checks=[below(mc0["kl"], reuse["kl"]), below(mc5["kl"], reuse["kl"])], smoke=SMOKE)
 best = max((r for r in combo_rows if r["start"] == 2), key=lambda r: r["ratio"])
 claim("4bit-plus-merge", paper="4-bit + MiniCache: up to 5.02x compression of the fp16 cache, near-lossless (LLaMA-2-7B)",
       here=f"{best['ratio']:.2f}x ({best['method']}): loss {reference['loss']:.3f} -> {best['loss']:.3f} nats/char, KL {best['kl']:.4f}, "
            f"top-1 agreement {best['top1']:.3f}, recall {reference['answer_acc']:.2f} -> {best['recall']:.2f}",
-      ok=best["ratio"] >= 4.0 and best["top1"] >= 0.95, smoke=SMOKE)
+      checks=[above(best["ratio"], 4.0), above(best["top1"], 0.95)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

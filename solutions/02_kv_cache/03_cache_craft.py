@@ -31,15 +31,7 @@ from collections import OrderedDict
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, claim, progress, setup_lesson
 from utils.kv_cache import (
     CHUNK_LEN,
     apply_rope,
@@ -52,12 +44,7 @@ from utils.plotting import label, show, subplots
 
 if SMOKE:
     N_DOCS, N_REQUESTS = min(N_DOCS, 6), min(N_REQUESTS, 400)
-check_params(N_DOCS=(N_DOCS, lambda n: positive_int(n) and n >= 2, "an int >= 2"),
-             N_REQUESTS=(N_REQUESTS, lambda n: positive_int(n) and n >= 100, "an int >= 100"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-generator = set_seed(SEED)
-limit_threads(1)
-device = pick_device(prefer_cuda=False)
+generator = setup_lesson(SEED, SMOKE, N_DOCS=(N_DOCS, at_least(2)), N_REQUESTS=(N_REQUESTS, at_least(100)))
 model = load_model()
 cfg = model.cfg
 L = cfg.n_layers
@@ -520,18 +507,18 @@ show(fig)
 rot, norot = stitched["reuse all 3, re-rotated"], stitched["reuse all 3, NOT re-rotated"]
 claim("re-rotation", paper="chunk caches must be moved to their new positions before reuse",
       here=f"KL {rot['kl']:.3f} re-rotated vs {norot['kl']:.3f} as stored; recall {rot['answer_acc']:.2f} vs {norot['answer_acc']:.2f} (full {reference['answer_acc']:.2f})",
-      ok=norot["kl"] > 2 * rot["kl"])
+      checks=[above(norot["kl"], 2 * rot["kl"])])
 js = [fractions.index(f) for f in (0.1, 0.2) if f in fractions] or [1]
 rec = lambda name: ", ".join(f"{recovered[name][j]:.0%}" for j in js)
 at = " and ".join(f"{fractions[j]:.0%}" for j in js)
 claim("selective-recompute", paper="recomputing a few well-chosen tokens restores quality (Cache-Craft recomputes 10-30%)",
       here=f"recomputing {at} of the reused tokens recovers {rec('deviation score')} of the KL gap (deviation score), "
            f"{rec('inter-chunk attention')} (inter-chunk attention), {rec('random (mean of 3)')} (random); gap itself {1000 * kl_reuse:.2f}e-3 nats",
-      ok=all(min(recovered["deviation score"][j], recovered["inter-chunk attention"][j]) > recovered["random (mean of 3)"][j] for j in js),
+      checks=[above(min(recovered["deviation score"][j], recovered["inter-chunk attention"][j]), recovered["random (mean of 3)"][j]) for j in js],
       smoke=SMOKE)
 claim("eviction", paper="reuse- and cost-aware eviction beats LRU",
       here=f"hit rate {sim['craft']['hit_rate']:.3f} vs LRU {sim['lru']['hit_rate']:.3f}; prefill saved {sim['craft']['saved']:.3f} vs {sim['lru']['saved']:.3f}",
-      ok=sim["craft"]["hit_rate"] > sim["lru"]["hit_rate"] and sim["craft"]["saved"] > sim["lru"]["saved"], smoke=SMOKE)
+      checks=[above(sim["craft"]["hit_rate"], sim["lru"]["hit_rate"]), above(sim["craft"]["saved"], sim["lru"]["saved"])], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -29,15 +29,7 @@ import math
 
 import torch
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import at_least, below, claim, equal, progress, setup_lesson
 from utils.gflownets import (
     GridPolicy,
     empirical_l1,
@@ -50,14 +42,12 @@ from utils.plotting import label, show, subplots
 
 if SMOKE:
     STEPS, HARD_STEPS, BATCH = min(STEPS, 60), min(HARD_STEPS, 60), min(BATCH, 16)
-check_params(STEPS=(STEPS, lambda n: positive_int(n) and n >= 10, "an int >= 10"),
-             HARD_STEPS=(HARD_STEPS, lambda n: positive_int(n) and n >= 10, "an int >= 10"),
-             BATCH=(BATCH, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread avoids contention
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)  # tiny networks: the CPU is faster than a kernel launch
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, STEPS={STEPS}, HARD_STEPS={HARD_STEPS}")
+generator = setup_lesson(
+    SEED, SMOKE,
+    STEPS=(STEPS, at_least(10)),
+    HARD_STEPS=(HARD_STEPS, at_least(10)),
+    BATCH=(BATCH, at_least(1)),
+)
 
 
 # %% [markdown] id="background-flows"
@@ -485,17 +475,17 @@ show(fig)
 tb_h, db_h = results["TB"][1], results["DB"][1]
 claim("exact-L1", paper="P_T(x) = R(x)/Z: the balance losses drive the sampler to the target",
       here=f"8x8 grid after {STEPS} steps: exact L1 TB {tb_h['exact_l1'][-1]:.4f}, DB {db_h['exact_l1'][-1]:.4f} (of 2)",
-      ok=max(tb_h["exact_l1"][-1], db_h["exact_l1"][-1]) < 0.03, smoke=SMOKE)
+      checks=[below(max(tb_h["exact_l1"][-1], db_h["exact_l1"][-1]), 0.03)], smoke=SMOKE)
 claim("all-modes", paper="a GFlowNet finds every mode, not only the best one",
       here=f"modes found TB {tb_h['modes'][-1]}/{n_modes}, DB {db_h['modes'][-1]}/{n_modes}",
-      ok=min(tb_h["modes"][-1], db_h["modes"][-1]) == n_modes, smoke=SMOKE)
+      checks=[equal(min(tb_h["modes"][-1], db_h["modes"][-1]), n_modes)], smoke=SMOKE)
 claim("log-Z", paper="TB learns log Z",
       here=f"log Z_theta {tb_h['log_Z'][-1]:.3f} vs true {true_log_Z:.3f} (|diff| {abs(tb_h['log_Z'][-1] - true_log_Z):.3f})",
-      ok=abs(tb_h["log_Z"][-1] - true_log_Z) < 0.1, smoke=SMOKE)
+      checks=[below(abs(tb_h["log_Z"][-1] - true_log_Z), 0.1)], smoke=SMOKE)
 claim("local-credit", paper="credit at every visited state (DB) finds reward regions TB misses",
       here=f"hard 32x32 grid, seed {SEED}, {HARD_STEPS} steps: DB {len(hard['DB']['regions'])}/4 regions, "
            f"TB {len(hard['TB']['regions'])}/4",
-      ok=len(hard["DB"]["regions"]) == 4 and len(hard["TB"]["regions"]) < 4, smoke=SMOKE)
+      checks=[equal(len(hard["DB"]["regions"]), 4), below(len(hard["TB"]["regions"]), 4)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -29,15 +29,7 @@ import math
 
 import torch
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import at_least, below, claim, progress, setup_lesson
 from utils.gflownets import (
     SetPolicy,
     SubsetLattice,
@@ -50,16 +42,15 @@ from utils.plotting import label, show, subplots
 N_ITEMS, SET_SIZE = 16, 8  # M items, sets of K: 12,870 terminal sets, 39,203 states in all
 if SMOKE:
     STEPS, SEEDS, BATCH = min(STEPS, 20), min(SEEDS, 1), min(BATCH, 8)
-check_params(STEPS=(STEPS, lambda n: positive_int(n) and n >= 20, "an int >= 20"),
-             SEEDS=(SEEDS, positive_int, "an int >= 1"), BATCH=(BATCH, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread avoids contention
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)
+generator = setup_lesson(
+    SEED, SMOKE,
+    STEPS=(STEPS, at_least(20)),
+    SEEDS=(SEEDS, at_least(1)),
+    BATCH=(BATCH, at_least(1)),
+)
 lattice = SubsetLattice(N_ITEMS, SET_SIZE)
 unary, pairwise = random_energy(N_ITEMS, torch.Generator().manual_seed(123))  # the task is fixed; SEED varies training
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, STEPS={STEPS}, SEEDS={SEEDS}, "
-      f"{lattice.terminal_bits.shape[0]} terminal sets")
+print(f"{lattice.terminal_bits.shape[0]} terminal sets of {SET_SIZE} items out of {N_ITEMS}")
 
 
 # %% [markdown] id="background-energy"
@@ -346,10 +337,10 @@ claim("faster", paper="FL-DB converges faster than DB (local credit)",
       here=f"FL-DB reaches DB's final exact L1 {db_final:.3f} after {fl_steps_to_db} of DB's {STEPS} steps "
            f"(mean of {SEEDS} seeds); final L1 TB {stats['TB']['mean'][-1]:.3f}, DB {db_final:.3f}, "
            f"FL-DB {stats['FL-DB']['mean'][-1]:.3f}",
-      ok=fl_steps_to_db <= STEPS / 2, smoke=SMOKE)
+      checks=[below(fl_steps_to_db, STEPS / 2 + 1)], smoke=SMOKE)
 claim("incomplete", paper="FL-DB learns from incomplete trajectories; DB falls behind",
       here=f"10% complete: final L1 FL-DB {partial['FL-DB']['l1'][-1]:.3f} vs DB {partial['DB']['l1'][-1]:.3f}",
-      ok=partial["FL-DB"]["l1"][-1] < 0.85 * partial["DB"]["l1"][-1], smoke=SMOKE)
+      checks=[below(partial["FL-DB"]["l1"][-1], 0.85 * partial["DB"]["l1"][-1])], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -31,15 +31,7 @@ from collections import Counter
 import numpy as np
 import torch
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, between, claim, progress, setup_lesson
 from utils.gflownets import (
     Game24,
     PuzzlePolicy,
@@ -51,15 +43,12 @@ from utils.plotting import label, show, subplots
 
 if SMOKE:
     STEPS, N_PUZZLES, N_EVAL = min(STEPS, 30), min(N_PUZZLES, 4), min(N_EVAL, 32)
-check_params(STEPS=(STEPS, lambda n: positive_int(n) and n >= 10, "an int >= 10"),
-             N_PUZZLES=(N_PUZZLES, lambda n: positive_int(n) and n <= 64, "an int in [1, 64]"),
-             N_EVAL=(N_EVAL, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread avoids contention
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, STEPS={STEPS}, "
-      f"N_PUZZLES={N_PUZZLES}, N_EVAL={N_EVAL}")
+generator = setup_lesson(
+    SEED, SMOKE,
+    STEPS=(STEPS, at_least(10)),
+    N_PUZZLES=(N_PUZZLES, between(1, 64)),
+    N_EVAL=(N_EVAL, at_least(1)),
+)
 
 
 # %% [markdown] id="background-game"
@@ -374,12 +363,12 @@ gap = rf[:, 0].mean() - tb[:, 0].mean()
 claim("diversity", paper="the GFlowNet policy finds many different solutions, the reward maximiser one or two",
       here=f"{tb[:, 1].mean():.1f} vs {rf[:, 1].mean():.1f} distinct correct solutions per training puzzle "
            f"({ratio:.1f}x); entropy {tb[:, 2].mean():.2f} vs {rf[:, 2].mean():.2f} nats",
-      ok=ratio >= 10, smoke=SMOKE)
+      checks=[above(ratio, 10)], smoke=SMOKE)
 claim("success", paper="at a comparable success rate",
       here=f"success on training puzzles TB {tb[:, 0].mean():.3f} vs REINFORCE {rf[:, 0].mean():.3f} "
            f"(TB lower by {100 * gap:.1f} points; held-out TB {table['TB']['held-out'][:, 0].mean():.3f}, "
            f"REINFORCE {table['REINFORCE']['held-out'][:, 0].mean():.3f})",
-      ok=gap <= 0.10, smoke=SMOKE)
+      checks=[below(gap, 0.10)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -31,15 +31,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, claim, progress, setup_lesson
 from utils.plotting import label, show, subplots
 from utils.rlhf import (
     VOCAB_SIZE,
@@ -53,15 +45,13 @@ from utils.rlhf import (
 
 if SMOKE:
     N_TEST_PAIRS, RM_STEPS, RL_STEPS, RL_BATCH = min(N_TEST_PAIRS, 1000), min(RM_STEPS, 60), min(RL_STEPS, 12), min(RL_BATCH, 64)
-check_params(N_TEST_PAIRS=(N_TEST_PAIRS, lambda n: positive_int(n) and n >= 100, "an int >= 100"),
-             RM_STEPS=(RM_STEPS, positive_int, "an int >= 1"),
-             RL_STEPS=(RL_STEPS, lambda n: positive_int(n) and n >= 5, "an int >= 5"),
-             RL_BATCH=(RL_BATCH, lambda n: positive_int(n) and n >= 8, "an int >= 8"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread is fastest, and it leaves the other core free
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)  # the models are tiny: the CPU is faster than a GPU round-trip
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}")
+generator = setup_lesson(
+    SEED, SMOKE,
+    N_TEST_PAIRS=(N_TEST_PAIRS, at_least(100)),
+    RM_STEPS=(RM_STEPS, at_least(1)),
+    RL_STEPS=(RL_STEPS, at_least(5)),
+    RL_BATCH=(RL_BATCH, at_least(8)),
+)
 
 # %% [markdown] id="world"
 # ## The toy preference world
@@ -418,24 +408,21 @@ print(f"ensemble  : true reward peak {max(pen_true):+.2f}, end {pen_true[-1]:+.2
 
 # %% id="claim-check" tags=["claim-check"]
 order = [results[(True, n)][1] for n in pair_counts]
-rises = all(b >= a - 0.01 for a, b in zip(order, order[1:], strict=False)) and order[-1] > order[0] + 0.05
 claim("rm-accuracy", paper="reward-model accuracy grows with the number of comparisons (Ouyang et al.; Gao et al.)",
       here="ordering accuracy " + " -> ".join(f"{a:.3f}" for a in order) + f" for {pair_counts} pairs (bigram RM)",
-      ok=rises, smoke=SMOKE)
+      checks=[above(min(b - a for a, b in zip(order, order[1:])), -0.01), above(order[-1], order[0] + 0.05)], smoke=SMOKE)
 acc_1000 = results[(True, 1000)][1]
 claim("rm-1000", paper="a reward model from ~1000 pairs orders held-out pairs well (target >= 0.8)",
       here=f"{acc_1000:.3f} ordering accuracy with 1000 pairs (label accuracy {results[(True, 1000)][0]:.3f}, noise ceiling {ceiling:.3f})",
-      ok=acc_1000 >= 0.8, smoke=SMOKE)
-falls = true_curve[-1] < true_curve[peak] - 1.0 and proxy_curve[-1] > proxy_curve[peak] + 0.5
+      checks=[above(acc_1000, 0.8)], smoke=SMOKE)
 claim("goodhart", paper="the true reward peaks and falls while the proxy reward keeps rising (Gao et al., 2022)",
       here=f"true {true_curve[peak]:+.2f} at KL {kls[peak]:.1f} -> {true_curve[-1]:+.2f} at KL {kls[-1]:.1f}; "
            f"proxy {proxy_curve[peak]:+.2f} -> {proxy_curve[-1]:+.2f}",
-      ok=falls, smoke=SMOKE)
-helps = pen_true[-1] > true_curve[-1] + 1.0
+      checks=[below(true_curve[-1], true_curve[peak] - 1.0), above(proxy_curve[-1], proxy_curve[peak] + 0.5)], smoke=SMOKE)
 claim("ensemble", paper="an uncertainty penalty from an ensemble mitigates over-optimisation (Coste et al.; Ctrl-U)",
       here=f"final true reward {pen_true[-1]:+.2f} with mean - std vs {true_curve[-1]:+.2f} with one RM "
            f"(peaks {max(pen_true):+.2f} vs {max(true_curve):+.2f}: it stops the collapse, it does not raise the peak)",
-      ok=helps, smoke=SMOKE)
+      checks=[above(pen_true[-1], true_curve[-1] + 1.0)], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -29,17 +29,8 @@ N_EVAL = 1000  # samples per evaluation
 import math
 
 import torch
-import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, claim, progress, setup_lesson
 from utils.plotting import label, show, subplots
 from utils.rlhf import (
     SEQ_LEN,
@@ -54,19 +45,18 @@ from utils.rlhf import (
 
 if SMOKE:
     STEPS, PROMPTS, N_EVAL = min(STEPS, 8), min(PROMPTS, 8), min(N_EVAL, 200)
-check_params(STEPS=(STEPS, lambda n: positive_int(n) and n >= 4, "an int >= 4"),
-             PROMPTS=(PROMPTS, positive_int, "an int >= 1"),
-             K=(K, lambda k: positive_int(k) and k >= 2, "an int >= 2 (leave-one-out needs two completions)"),
-             N_EVAL=(N_EVAL, lambda n: positive_int(n) and n >= 50, "an int >= 50"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread is fastest, and it leaves the other core free
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)  # the models are tiny: the CPU is faster than a GPU round-trip
+generator = setup_lesson(
+    SEED, SMOKE,
+    STEPS=(STEPS, at_least(4)),
+    PROMPTS=(PROMPTS, at_least(1)),
+    K=(K, at_least(2)),
+    N_EVAL=(N_EVAL, at_least(50)),
+)
 PROMPT_LEN = 2  # a "prompt" is the first two tokens of a reference sample; the policy writes the other 8
 BETA = 0.5  # strength of the KL leash
 world = ToyWorld(SEED)
 reference = frozen(reference_policy(world))
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, beta={BETA}")
+print(f"KL strength beta={BETA}")
 
 
 # %% [markdown] id="objective"
@@ -443,20 +433,20 @@ for name in ("RLOO", "RAFT"):
 leashed = ("REINFORCE", "RLOO", "DR-PO")
 claim("rloo-variance", paper="a leave-one-out baseline reduces the variance of REINFORCE without a value network (RLOO; LOOP)",
       here=f"{variance_ratio:.1f}x lower total gradient variance at the reference (threshold 1.3x; about 1 + mean^2/var of the reward)",
-      ok=variance_ratio > 1.3, smoke=SMOKE)
+      checks=[above(variance_ratio, 1.3)], smoke=SMOKE)
 claim("rloo-beats-reference", paper="RLOO improves the reward over the SFT reference under a KL penalty (Ahmadian et al., 2024)",
       here=f"true reward {final['RLOO']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['RLOO']['win']:.2f} at KL {final['RLOO']['kl']:.1f}",
-      ok=final["RLOO"]["reward"] > base["reward"] + 2 and final["RLOO"]["win"] > 0.8, smoke=SMOKE)
+      checks=[above(final["RLOO"]["reward"], base["reward"] + 2), above(final["RLOO"]["win"], 0.8)], smoke=SMOKE)
 claim("raft-beats-reference", paper="RAFT (best-of-K then fine-tune) improves the reward (Dong et al., 2023)",
       here=f"true reward {final['RAFT']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['RAFT']['win']:.2f}",
-      ok=final["RAFT"]["reward"] > base["reward"] + 2 and final["RAFT"]["win"] > 0.8, smoke=SMOKE)
+      checks=[above(final["RAFT"]["reward"], base["reward"] + 2), above(final["RAFT"]["win"], 0.8)], smoke=SMOKE)
 others = min(final[m]["entropy"] for m in leashed)
 claim("raft-entropy-collapse", paper="without a KL leash, reward-ranked fine-tuning collapses the policy's diversity",
       here=f"entropy {final['RAFT']['entropy']:.1f} nats (RAFT) vs >= {others:.1f} (KL-leashed methods), reference {base['entropy']:.1f}",
-      ok=final["RAFT"]["entropy"] < 0.5 * others, smoke=SMOKE)
+      checks=[below(final["RAFT"]["entropy"], 0.5 * others)], smoke=SMOKE)
 claim("curation-optimises", paper="retraining on curated samples increases the expected reward (Ferbach et al., 2024)",
       here=f"true reward {final['curated']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['curated']['win']:.2f}",
-      ok=final["curated"]["reward"] > base["reward"] + 1, smoke=SMOKE)
+      checks=[above(final["curated"]["reward"], base["reward"] + 1)], smoke=SMOKE)
 print(f"[dr-po] paper: resets to preferred prefixes improve sample efficiency over PPO/RLOO (Chang et al., 2024) | here: "
       f"DR-PO {final['DR-PO']['reward']:+.2f} vs RLOO {final['RLOO']['reward']:+.2f} true reward after {STEPS} steps "
       "(reported, not asserted: in this 16-token world good completions are easy to find by sampling)")

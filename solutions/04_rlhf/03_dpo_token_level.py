@@ -30,20 +30,11 @@ import math
 import torch
 import torch.nn.functional as F
 
-from utils.common import (
-    check_params,
-    claim,
-    limit_threads,
-    pick_device,
-    positive_int,
-    progress,
-    set_seed,
-)
+from utils.common import above, at_least, below, claim, progress, setup_lesson
 from utils.plotting import label, show, subplots
 from utils.rlhf import (
     BAD_TOKEN,
     SEQ_LEN,
-    VOCAB_SIZE,
     GRUPolicy,
     ToyWorld,
     clone_policy,
@@ -55,19 +46,18 @@ from utils.rlhf import (
 
 if SMOKE:
     N_PAIRS, DPO_STEPS, N_PROMPTS = min(N_PAIRS, 500), min(DPO_STEPS, 20), min(N_PROMPTS, 10)
-check_params(N_PAIRS=(N_PAIRS, lambda n: positive_int(n) and n >= 200, "an int >= 200"),
-             DPO_STEPS=(DPO_STEPS, lambda n: positive_int(n) and n >= 10, "an int >= 10"),
-             N_PROMPTS=(N_PROMPTS, positive_int, "an int >= 1"),
-             SEED=(SEED, lambda s: isinstance(s, int) and s >= 0, "an int >= 0"))
-limit_threads(1)  # tiny tensors: one thread is fastest, and it leaves the other core free
-generator = set_seed(SEED)
-device = pick_device(prefer_cuda=False)  # the models are tiny: the CPU is faster than a GPU round-trip
+generator = setup_lesson(
+    SEED, SMOKE,
+    N_PAIRS=(N_PAIRS, at_least(200)),
+    DPO_STEPS=(DPO_STEPS, at_least(10)),
+    N_PROMPTS=(N_PROMPTS, at_least(1)),
+)
 BETA = 0.3  # KL strength of the DPO objective
 N_SAMPLES = 4000 if not SMOKE else 600  # samples per policy when measuring rewards
 N_EVALS = 12 if not SMOKE else 2  # pair-accuracy evaluations per DPO run
 world = ToyWorld(SEED)
 reference = frozen(reference_policy(world))
-print(f"torch {torch.__version__}, device {device}, SEED={SEED}, SMOKE={SMOKE}, beta={BETA}")
+print(f"KL strength beta={BETA}")
 
 
 # %% [markdown] id="derivation"
@@ -485,21 +475,21 @@ for text in beam_examples:
 # %% id="claim-check" tags=["claim-check"]
 claim("dpo-beats-reference", paper="DPO improves the reward over the SFT reference without a reward model (Rafailov et al., 2023)",
       here=f"true reward {r_dpo:+.2f} (DPO, {N_PAIRS} pairs, KL {kl:.1f}) vs {r_ref:+.2f} (reference)",
-      ok=r_dpo > r_ref + 1.0, smoke=SMOKE)
+      checks=[above(r_dpo, r_ref + 1.0)], smoke=SMOKE)
 gap_few = hist_few[-1][1] - hist_few[-1][2]
 gap_many = hist_many[-1][1] - hist_many[-1][2]
 claim("dpo-overfits", paper="with few pairs DPO fits its training pairs but not held-out ones",
       here=f"100 pairs: train {hist_few[-1][1]:.3f} vs held-out {hist_few[-1][2]:.3f}; "
            f"{N_PAIRS} pairs: {hist_many[-1][1]:.3f} vs {hist_many[-1][2]:.3f}",
-      ok=gap_few > 0.1 and gap_few > gap_many + 0.05, smoke=SMOKE)
+      checks=[above(gap_few, 0.1), above(gap_few, gap_many + 0.05)], smoke=SMOKE)
 claim("token-credit", paper="DPO's per-token log-ratio assigns credit to the responsible token (From r to Q*)",
       here=f"most negative token reward on the bad token in {hit_rate:.1%} of {len(probe)} sequences (chance {chance:.1%}); "
            f"per-token sums match the sequence reward to {sum_error:.0e}",
-      ok=hit_rate >= 0.9 and sum_error < 1e-4, smoke=SMOKE)
+      checks=[above(hit_rate, 0.9), below(sum_error, 1e-4)], smoke=SMOKE)
 claim("beam-search", paper="likelihood search (beam search) over the DPO policy beats sampling from it (From r to Q*)",
       here=f"true reward {results[('DPO', 'beam 4')]:+.2f} (beam 4) vs {results[('DPO', 'sampling')]:+.2f} (sampling); "
            f"reference: {results[('reference', 'beam 4')]:+.2f} vs {results[('reference', 'sampling')]:+.2f}",
-      ok=results[("DPO", "beam 4")] > results[("DPO", "sampling")], smoke=SMOKE)
+      checks=[above(results[("DPO", "beam 4")], results[("DPO", "sampling")])], smoke=SMOKE)
 
 # %% [markdown] id="reflect"
 # ## Reflect

@@ -136,7 +136,8 @@ def to_text(nb: dict[str, Any]) -> str:
 
     nb = normalise(json.loads(json.dumps(nb)))
     for cell in nb["cells"]:
-        cell["metadata"] = {"id": cell["id"], **cell.get("metadata", {})}
+        meta = json.loads(json.dumps(cell.get("metadata", {}), sort_keys=True))  # stable headers
+        cell["metadata"] = {"id": cell["id"], **meta}
     nb["metadata"] = {"jupytext": {"notebook_metadata_filter": "-all"}}
     return jupytext.writes(nbformat.from_dict(nb), fmt=TEXT_FORMAT)
 

@@ -1,4 +1,4 @@
-"""The `paperlab` command: list, run, release, check, grade-demo and bench the course."""
+"""The `paperlab` command: list, run, claims, new, release, check, grade-demo and bench the course."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .layout import LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
+from .layout import BUILD, LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
 from .tables import format_table
 
 
@@ -26,17 +26,18 @@ def cmd_list(root: Path, args: argparse.Namespace) -> int:
 
 def cmd_run(root: Path, args: argparse.Namespace) -> int:
     """Execute notebooks into build/executed/, print a summary table and write build/run-report.json."""
-    from tqdm import tqdm
-
-    from .execute import run, write_report
+    from .execute import Job, output_path, run, run_batch, write_report
 
     chosen = select(root, args.names)
-    results = []
-    bar = tqdm(chosen, desc=f"running {args.which}{' (smoke)' if args.smoke else ''}", unit="nb",
-               file=sys.stderr, disable=args.quiet)
-    for nb in bar:
-        bar.set_postfix_str(nb.name)
-        results.append(run(nb, which=args.which, smoke=args.smoke, timeout=args.timeout))
+    desc = f"running {args.which}{' (smoke)' if args.smoke else ''}"
+    if args.which == SOLUTIONS:
+        jobs = [Job(nb, output_path(root, nb, SOLUTIONS, args.smoke)) for nb in chosen]
+        results = run_batch(jobs, args.smoke, args.timeout, workers=args.jobs, desc=desc, quiet=args.quiet)
+    else:
+        from tqdm import tqdm
+
+        results = [run(nb, which=LESSONS, smoke=args.smoke, timeout=args.timeout)
+                   for nb in tqdm(chosen, desc=desc, unit="nb", file=sys.stderr, disable=args.quiet)]
     report = write_report(root, results)
     rows = [[r.notebook, r.status + (f" ({len(r.unfinished)} unfinished)" if r.unfinished else ""),
              f"{r.seconds:.1f}"] for r in results]
@@ -46,6 +47,20 @@ def cmd_run(root: Path, args: argparse.Namespace) -> int:
             print(f"FAILED {r.which}/{r.notebook}: {r.failure}  (executed copy: {r.output})")
     print(f"report: {report.relative_to(root)}")
     return 1 if any(r.failed for r in results) else 0
+
+
+def cmd_claims(root: Path, args: argparse.Namespace) -> int:
+    """Run the solutions at full parameters over seeds and thread counts; print the claims table."""
+    from .claims import format_report, parse_range, sweep
+
+    seeds, threads = parse_range(args.seeds, "--seeds"), parse_range(args.threads, "--threads")
+    if 0 in threads:
+        raise CourseError("--threads must be >= 1")
+    report = sweep(root, select(root, args.names), seeds, threads, args.jobs, args.timeout, args.quiet)
+    print(format_report(report))
+    print(f"report: {BUILD}/claims-report.json")
+    failed = any(r["status"] != "ok" for r in report["runs"])
+    return 1 if failed else 0
 
 
 def cmd_release(root: Path, args: argparse.Namespace) -> int:
@@ -81,11 +96,28 @@ def cmd_grade_demo(root: Path, args: argparse.Namespace) -> int:
     return 0 if grade_demo(root, args.module, keep=args.keep, timeout=args.timeout) else 1
 
 
+def cmd_new(root: Path, args: argparse.Namespace) -> int:
+    """Write a new lesson's text source, with stub mutant and alternate files."""
+    from .scaffold import new_lesson
+
+    for path in new_lesson(root, args.name, args.title):
+        print(f"wrote {path.relative_to(root)}")
+    print(f"next: edit the TODOs, then `paperlab release {args.name.split('/')[0]}` and `paperlab check`")
+    return 0
+
+
 def cmd_bench(root: Path, args: argparse.Namespace) -> int:
     """Run the benchmarks in tests/bench/ and print their ratios."""
     from .bench import run_benchmarks
 
     return run_benchmarks(root, args.names, quick=args.quick)
+
+
+def _positive(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be an int >= 1, got {text!r}")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -102,8 +134,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--smoke", action="store_true", help="SMOKE=True: tiny sizes, seconds per notebook")
     p.add_argument("--which", choices=[SOLUTIONS, LESSONS], default=SOLUTIONS)
     p.add_argument("--timeout", type=int, default=600, help="seconds per cell (default 600)")
+    p.add_argument("--jobs", type=_positive, default=1, help="solution notebooks run at once (default 1)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("claims", help="full runs over seeds and thread counts: each claim's smallest margin")
+    p.add_argument("names", nargs="*", help="MODULE, MODULE/NOTEBOOK or NOTEBOOK (default: all)")
+    p.add_argument("--seeds", default="0-4", help="SEED values, e.g. 0-4 or 0,3 (default 0-4)")
+    p.add_argument("--threads", default="1,2", help="torch thread counts (default 1,2)")
+    p.add_argument("--jobs", type=_positive, default=2, help="notebooks run at once (default 2)")
+    p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_claims)
 
     p = sub.add_parser("release", help="regenerate lessons/ from solutions/ with nbgrader")
     p.add_argument("names", nargs="*", help="MODULE or notebook names (default: all modules)")
@@ -118,6 +160,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=10, help="per-cell timeout in seconds (default 10)")
     p.add_argument("--keep", action="store_true", help="keep the temporary course folder")
     p.set_defaults(func=cmd_grade_demo)
+
+    p = sub.add_parser("new", help="scaffold a new lesson: solutions/MODULE/NOTEBOOK.py, mutants, alternates")
+    p.add_argument("name", help="MODULE/NOTEBOOK, e.g. 05_value_learning/01_classification")
+    p.add_argument("--title", help="the lesson's title (default: from the name)")
+    p.set_defaults(func=cmd_new)
 
     p = sub.add_parser("bench", help="speed ratios measured side by side (tests/bench/)")
     p.add_argument("names", nargs="*", help="theme names, e.g. ssm kv_cache (default: all)")

@@ -107,8 +107,9 @@ def _env_quiet() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResult:
-    """Execute a solution notebook with papermill; any error is a failure."""
+def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path, seed: int | None = None) -> RunResult:
+    """Execute a solution notebook with papermill (SEED overridden when `seed` is given); any error is a
+    failure."""
     import papermill as pm
 
     from .release import build_notebook
@@ -118,7 +119,8 @@ def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResul
     failure = None
     try:
         pm.execute_notebook(
-            str(build_notebook(nb)), str(out), parameters={"SMOKE": smoke}, kernel_name=KERNEL,
+            str(build_notebook(nb)), str(out), kernel_name=KERNEL,
+            parameters={"SMOKE": smoke, **({} if seed is None else {"SEED": seed})},
             cwd=str(nb.root), progress_bar=False, execution_timeout=timeout,
         )
     except pm.PapermillExecutionError as exc:
@@ -172,6 +174,48 @@ def run(nb: Notebook, which: str = SOLUTIONS, smoke: bool = False, timeout: int 
     out.parent.mkdir(parents=True, exist_ok=True)
     runner = run_solution if which == SOLUTIONS else run_lesson
     return runner(nb, smoke, timeout, out)
+
+
+def _run_with_env(env: dict[str, str], nb: Notebook, smoke: bool, timeout: int, out: Path,
+                  seed: int | None) -> RunResult:
+    os.environ.update(env)  # a worker process of its own: the kernel it starts inherits this
+    return run_solution(nb, smoke, timeout, out, seed)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One solution run of a batch: a notebook, its SEED (None: the notebook's own) and extra environment."""
+
+    nb: Notebook
+    out: Path
+    seed: int | None = None
+    env: tuple[tuple[str, str], ...] = ()
+
+
+def run_batch(jobs: list[Job], smoke: bool, timeout: int, workers: int = 1, desc: str = "running",
+              quiet: bool = False) -> list[RunResult]:
+    """Run solution notebooks, `workers` at a time (each in a process of its own, so each kernel gets
+    its own environment), with a progress bar; results in the order of `jobs`."""
+    import concurrent.futures as cf
+    import multiprocessing
+    import sys
+
+    from tqdm import tqdm
+
+    if workers < 1:
+        raise ValueError(f"workers must be >= 1, got {workers}")
+    results: dict[int, RunResult] = {}
+    context = multiprocessing.get_context("spawn")  # no forked copies of a half-started kernel client
+    with cf.ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool, \
+            tqdm(total=len(jobs), desc=desc, unit="nb", file=sys.stderr, disable=quiet) as bar:
+        futures = {pool.submit(_run_with_env, dict(job.env), job.nb, smoke, timeout, job.out, job.seed): i
+                   for i, job in enumerate(jobs)}
+        for future in cf.as_completed(futures):
+            i = futures[future]
+            results[i] = future.result()
+            bar.set_postfix_str(f"{jobs[i].nb.name} {results[i].status}")
+            bar.update()
+    return [results[i] for i in range(len(jobs))]
 
 
 def write_report(root: Path, results: list[RunResult]) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import json
 import re
 from dataclasses import dataclass
@@ -37,10 +39,8 @@ def read_notebook(path: Path) -> dict[str, Any]:
     it is missing or not valid."""
     path = Path(path)
     if path.suffix == SOURCE_SUFFIX:
-        from .authoring import from_text
-
         try:
-            return from_text(path.read_text(encoding="utf-8"))
+            return copy.deepcopy(_read_source(path.resolve(), path.stat().st_mtime_ns))
         except FileNotFoundError:
             raise CourseError(f"{path}: no such notebook source") from None
         except Exception as exc:  # jupytext's own errors: a header whose metadata does not parse
@@ -54,6 +54,13 @@ def read_notebook(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict) or not isinstance(data.get("cells"), list):
         raise CourseError(f"{path}: not a notebook (no list of cells)")
     return data
+
+
+@functools.lru_cache(maxsize=64)
+def _read_source(path: Path, mtime_ns: int) -> dict[str, Any]:
+    from .authoring import from_text  # jupytext is imported only where a text source is read
+
+    return from_text(path.read_text(encoding="utf-8"))
 
 
 def _first_line(exc: Exception) -> str:

@@ -1,0 +1,126 @@
+"""`paperlab claims`: every solution notebook at full parameters for several seeds and thread counts,
+and one table of each claim's figures, thresholds and smallest margin (build/claims-report.json).
+
+DESIGN.md, Claims: a threshold is set from a measurement over at least 5 seeds and 2 thread counts
+(a cheap stand-in for another machine's floating-point kernels), and every one of those runs passes.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from ..common import CLAIMS_LOG
+from .execute import Job, run_batch
+from .layout import BUILD, CourseError, Notebook
+from .tables import format_table
+
+
+def parse_range(text: str, what: str) -> list[int]:
+    """'0-4' or '1,2' or '3' -> a sorted list of ints >= 0; CourseError naming `what` otherwise."""
+    values: set[int] = set()
+    try:
+        for part in text.split(","):
+            low, _, high = part.strip().partition("-")
+            values.update(range(int(low), int(high or low) + 1))
+    except ValueError:
+        raise CourseError(f"{what} must look like 0-4 or 1,2, got {text!r}") from None
+    if not values or min(values) < 0:
+        raise CourseError(f"{what} must be non-negative ints, got {text!r}")
+    return sorted(values)
+
+
+def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int], workers: int,
+          timeout: int = 900, quiet: bool = False) -> dict[str, Any]:
+    """Run every (notebook, seed, thread count); return the report (also written to build/)."""
+    folder = root / BUILD / "claims"
+    folder.mkdir(parents=True, exist_ok=True)
+    jobs, logs = [], []
+    for nb in nbs:
+        for t in threads:
+            for seed in seeds:
+                stem = f"{nb.module}/{nb.stem}.seed{seed}.threads{t}"
+                log = folder / f"{stem}.jsonl"
+                log.parent.mkdir(parents=True, exist_ok=True)
+                log.unlink(missing_ok=True)
+                env = (("PAPERLAB_THREADS", str(t)), (CLAIMS_LOG, str(log)), ("OMP_NUM_THREADS", str(t)))
+                jobs.append(Job(nb, folder / f"{stem}.ipynb", seed=seed, env=env))
+                logs.append((nb.name, seed, t, log))
+    results = run_batch(jobs, smoke=False, timeout=timeout, workers=workers,
+                        desc=f"claims: {len(nbs)} notebooks x {len(seeds)} seeds x {len(threads)} thread counts",
+                        quiet=quiet)
+    runs = []
+    for (name, seed, t, log), result in zip(logs, results):
+        records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+        runs.append({"notebook": name, "seed": seed, "threads": t, "status": result.status,
+                     "seconds": result.seconds, "failure": result.failure, "claims": records})
+    report = {"seeds": seeds, "threads": threads, "runs": runs, "rows": summarise(runs)}
+    (root / BUILD / "claims-report.json").write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+def summarise(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per (notebook, claim, check): figures over runs, threshold range, smallest margin."""
+    rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+    passes: dict[tuple[str, str], list[bool]] = defaultdict(list)
+    for run in runs:
+        for rec in run["claims"]:
+            passes[(run["notebook"], rec["claim"])].append(rec["passed"])
+            for i, check in enumerate(rec["checks"] or [None]):
+                row = rows.setdefault((run["notebook"], rec["claim"], i), {
+                    "notebook": run["notebook"], "claim": rec["claim"], "check": i, "op": None,
+                    "figures": {}, "thresholds": [], "margins": []})
+                key = f"s{run['seed']}/t{run['threads']}"
+                if check is None:
+                    row["figures"][key] = "pass" if rec["passed"] else "FAIL"
+                    continue
+                row["op"] = check["op"]
+                row["figures"][key] = check["figure"]
+                row["thresholds"].append(check["threshold"])
+                row["margins"].append(check["margin"])
+    out = []
+    for (name, claim_name, _), row in sorted(rows.items()):
+        row["runs_passed"] = sum(passes[(name, claim_name)])
+        row["runs"] = len(passes[(name, claim_name)])
+        row["smallest_margin"] = min(row["margins"]) if row["margins"] else None
+        out.append(row)
+    return out
+
+
+def _num(x: float) -> str:
+    if isinstance(x, str):
+        return x
+    if math.isinf(x) or math.isnan(x):
+        return str(x)
+    return f"{x:.3g}"
+
+
+def format_report(report: dict[str, Any]) -> str:
+    """The table a maintainer reads: one row per check of each claim."""
+    lines = []
+    header = ["notebook", "claim", "check", "figures (min .. max over runs)", "threshold", "smallest margin",
+              "runs passed"]
+    rows = []
+    for row in report["rows"]:
+        figures = [v for v in row["figures"].values() if not isinstance(v, str)]
+        spread = f"{_num(min(figures))} .. {_num(max(figures))}" if figures else "qualitative"
+        thresholds = row["thresholds"]
+        threshold = "" if not thresholds else (
+            f"{row['op']} {_num(thresholds[0])}" if max(thresholds) == min(thresholds)
+            else f"{row['op']} {_num(min(thresholds))} .. {_num(max(thresholds))}")
+        margin = row["smallest_margin"]
+        margin_text = "" if margin is None else (
+            "exact" if row["op"] == "==" and margin == 0 else
+            f"{margin:+.0%}" if thresholds and min(abs(t) for t in thresholds) > 0 else f"{margin:+.3g} (abs)")
+        rows.append([row["notebook"], row["claim"], str(row["check"]), spread, threshold, margin_text,
+                     f"{row['runs_passed']}/{row['runs']}"])
+    lines.append(format_table(rows, header))
+    failed = [r for r in report["runs"] if r["status"] != "ok"]
+    for r in failed:
+        lines.append(f"FAILED {r['notebook']} seed {r['seed']} threads {r['threads']}: {r['failure']}")
+    seconds = [r["seconds"] for r in report["runs"]]
+    lines.append(f"{len(report['runs'])} runs ({len(failed)} failed), {sum(seconds):.0f} s of notebook time")
+    return "\n".join(lines)
