@@ -161,7 +161,7 @@ def claim(name: str, paper: str, here: str, checks: list[Check] | None = None, o
                              for c in checks]}
         with open(log, "a", encoding="utf-8") as fh:
             fh.write(json.dumps(record) + "\n")
-    if not passed and not smoke:
+    if not passed and not smoke and not log:  # a sweep records every claim of the cell, then judges
         raise ClaimError(f"claim {name!r} not reproduced: {here}")
 
 

@@ -38,9 +38,10 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
     """Run every (notebook, seed, thread count); return the report (also written to build/)."""
     folder = root / BUILD / "claims"
     folder.mkdir(parents=True, exist_ok=True)
-    jobs, logs = [], []
-    for nb in nbs:
-        for t in threads:
+    logs, results = [], []
+    for t in threads:  # one thread count at a time, never more threads than `workers` cores in all:
+        jobs = []      # tiny ops on oversubscribed cores run 10-100x slower and time out
+        for nb in nbs:
             for seed in seeds:
                 stem = f"{nb.module}/{nb.stem}.seed{seed}.threads{t}"
                 log = folder / f"{stem}.jsonl"
@@ -49,9 +50,9 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
                 env = (("PAPERLAB_THREADS", str(t)), (CLAIMS_LOG, str(log)), ("OMP_NUM_THREADS", str(t)))
                 jobs.append(Job(nb, folder / f"{stem}.ipynb", seed=seed, env=env))
                 logs.append((nb.name, seed, t, log))
-    results = run_batch(jobs, smoke=False, timeout=timeout, workers=workers,
-                        desc=f"claims: {len(nbs)} notebooks x {len(seeds)} seeds x {len(threads)} thread counts",
-                        quiet=quiet)
+        results += run_batch(jobs, smoke=False, timeout=timeout, workers=max(1, workers // t),
+                             desc=f"claims, {t} thread{'s' * (t > 1)}: {len(nbs)} notebooks x {len(seeds)} seeds",
+                             quiet=quiet)
     runs = []
     for (name, seed, t, log), result in zip(logs, results):
         records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
@@ -121,6 +122,11 @@ def format_report(report: dict[str, Any]) -> str:
     failed = [r for r in report["runs"] if r["status"] != "ok"]
     for r in failed:
         lines.append(f"FAILED {r['notebook']} seed {r['seed']} threads {r['threads']}: {r['failure']}")
+    for r in report["runs"]:
+        for c in r["claims"]:
+            if not c["passed"]:
+                lines.append(f"CLAIM FAILED {r['notebook']} [{c['claim']}] seed {r['seed']} threads {r['threads']}: "
+                             f"{c['here']}")
     seconds = [r["seconds"] for r in report["runs"]]
     lines.append(f"{len(report['runs'])} runs ({len(failed)} failed), {sum(seconds):.0f} s of notebook time")
     return "\n".join(lines)
