@@ -9,6 +9,8 @@ notebook goes on. Cells after the last exercise are not run.
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 from conftest import NOTEBOOKS, ROOT
 from jupyter_client.manager import start_new_kernel
@@ -80,7 +82,9 @@ def test_tests_catch_mutants_and_accept_alternates(nb: Notebook) -> None:
     exercises = {e.answer_index: e for e in nb.exercises()}
     last = max(e.test_index for e in exercises.values())
     mutants, alternates = mutants_for(nb), alternate_answers(ROOT, nb.module, nb.stem)
+    equivalent = patches.load_equivalent(ROOT, nb.module, nb.stem)
     escaped, broken = [], []
+    counts: Counter[str] = Counter()
     kernel = Kernel()
     try:
         for index, cell in enumerate(cells[: last + 1]):
@@ -102,11 +106,30 @@ def test_tests_catch_mutants_and_accept_alternates(nb: Notebook) -> None:
                     if passed != should_pass:
                         (escaped if not should_pass else broken).append(
                             f"{exercise.test_id}: {label} " + ("passed the tests" if passed else f"failed: {why}"))
+                code = patches.solution_code(source)
+                for kind in patches.GENERIC:
+                    generic = patches.generic_mutant(code, kind)
+                    if generic is None:
+                        continue
+                    kernel.run(generic)
+                    passed, _ = kernel.run(test_source)
+                    applied = kernel.run("assert _PAPERLAB_APPLIED")[0]
+                    reason = equivalent.pop((exercise.answer_id, kind), None)
+                    if passed and applied and reason is None:
+                        escaped.append(f"{exercise.test_id}: generic mutant {kind!r} passed the tests "
+                                       f"(catch it, or list it in {patches.EQUIVALENT_FILE} with the reason)")
+                    elif reason is not None and not (passed and applied):
+                        broken.append(f"{exercise.answer_id} {kind!r} is listed as equivalent but "
+                                      + ("does not apply" if not applied else "is caught") + ": unlist it")
+                    counts[kind if applied else "not applicable"] += 1
             ok, why = kernel.run(source)
             assert ok, f"{nb.name}: solution cell {index} ({cell.get('id')}) failed: {why}"
             if "parameters" in cell_tags(cell):
                 assert kernel.run("SMOKE = True")[0]
     finally:
         kernel.close()
+    broken += [f"{answer} {kind!r} is listed as equivalent, but no such exercise or kind ran"
+               for answer, kind in equivalent]
+    print(f"{nb.name}: hand-written {sum(map(len, mutants.values()))}, generic {dict(counts)}")
     assert not broken, "\n".join(broken)
     assert not escaped, "mutants not caught by their tests:\n" + "\n".join(escaped)

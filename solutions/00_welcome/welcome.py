@@ -69,6 +69,7 @@ generator = setup_lesson(SEED, SMOKE, LENGTH=(LENGTH, at_least(1_000)))
 #
 # **Implement** `logsumexp(x, dim=-1)` for a float tensor `x` of any shape, reducing over `dim` (the output drops that dimension).
 # It must return the exact value for large entries (e.g. `[1000, 1000]` → `1000 + log 2`) and `-inf` (not `nan`) when every entry along `dim` is `-inf`.
+# The result has the dtype of `x` (compute in that precision), stays differentiable (losses are built from it: its gradient is the softmax along `dim`), and `x` itself is left unchanged.
 # Do not call `torch.logsumexp` — that is what the hidden tests compare against.
 #
 # *Hint:* compute the max with `keepdim=True`; replace a max of `-inf` by 0 before subtracting it.
@@ -93,24 +94,29 @@ assert torch.isfinite(big), "overflow: subtract the max before exponentiating"
 assert abs(big.item() - (1000 + math.log(2))) < 1e-3, f"LSE([1000, 1000]) = 1000 + log 2, got {big.item()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
 g = torch.Generator().manual_seed(1)
-for shape, dim in [((5,), 0), ((4, 7), 1), ((4, 7), 0), ((2, 3, 5), 1), ((2, 3, 5), -1)]:
+for shape, dim in [((5,), 0), ((1,), 0), ((4, 7), 1), ((4, 7), 0), ((2, 3, 5), 1), ((2, 3, 5), -1), ((3, 1), 1)]:
     x = torch.randn(*shape, generator=g, dtype=torch.float64) * 30
-    ref = torch.logsumexp(x, dim=dim)
-    got = logsumexp(x, dim=dim)
-    assert got.shape == ref.shape, f"shape {tuple(got.shape)} != {tuple(ref.shape)} for dim={dim}"
-    assert torch.allclose(got, ref, atol=1e-9, rtol=1e-9), f"wrong values for shape {shape}, dim={dim}"
-# the independent, exact formulation on moderate values
+    got = assert_unchanged(logsumexp, x, dim=dim)  # must not write into x
+    assert_values(got, torch.logsumexp(x, dim=dim), what=f"logsumexp of shape {shape} over dim={dim}")
+    # differentiable: its gradient is the softmax along dim
+    assert_grads_match(lambda t: logsumexp(t, dim=dim), lambda t: torch.logsumexp(t, dim=dim), x,
+                       what=f"logsumexp over dim={dim}")
+# the independent, exact formulation on moderate values, with ties and negative entries
 x = torch.tensor([[0.5, -1.0, 2.0], [3.0, 3.0, -7.0]], dtype=torch.float64)
 exact = torch.tensor([math.log(sum(math.exp(v) for v in row)) for row in x.tolist()], dtype=torch.float64)
-assert torch.allclose(logsumexp(x, dim=1), exact, atol=1e-12)
-assert torch.allclose(logsumexp(-x * 40, dim=0), torch.logsumexp(-x * 40, dim=0))  # very negative entries
+assert_values(logsumexp(x, dim=1), exact, rtol=1e-12, atol=1e-12, what="logsumexp([[0.5, -1, 2], [3, 3, -7]])")
+assert_values(logsumexp(-x * 40, dim=0), torch.logsumexp(-x * 40, dim=0), what="very negative entries")
 ninf = logsumexp(torch.tensor([[-math.inf, -math.inf], [0.0, -math.inf]]), dim=1)
 assert ninf[0].item() == -math.inf and ninf[1].item() == 0.0, f"all -inf gives -inf, got {ninf.tolist()}"
 assert logsumexp(torch.tensor([88.0, 90.0, 95.0])).isfinite()
+assert_values(logsumexp(torch.tensor([1.0, 2.0])), torch.logsumexp(torch.tensor([1.0, 2.0]), 0), what="float32 input")
 # rows of very different scale: the max must be taken per row, along `dim`
 rows = logsumexp(torch.tensor([[1000.0, 0.0], [-1000.0, -1001.0]], dtype=torch.float64), dim=1)
-assert torch.allclose(rows, torch.tensor([1000.0, -1000.0 + math.log1p(math.exp(-1.0))], dtype=torch.float64)), rows
+assert_values(rows, torch.tensor([1000.0, -1000.0 + math.log1p(math.exp(-1.0))], dtype=torch.float64),
+              what="rows of very different scale")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ma-background"
@@ -122,7 +128,7 @@ assert torch.allclose(rows, torch.tensor([1000.0, -1000.0 + math.log1p(math.exp(
 #
 # i.e. the mean of the last $w$ values, or of all values so far while fewer than $w$ have arrived. A recurrence keeps a running sum: add $x_t$, subtract $x_{t-w}$ once it leaves the window. This is how an RNN — and an SSM in recurrent mode — consumes a sequence: one step at a time, constant memory.
 #
-# **Implement** `moving_average_loop(x, window)` for a 1-D float tensor `x` of length $L$ and an int `window >= 1`; return a tensor of the same shape and dtype. Use a Python loop over $t$ with a running sum.
+# **Implement** `moving_average_loop(x, window)` for a 1-D float tensor `x` of length $L$ and an int `window >= 1`; return a new tensor of the same shape and dtype (leave `x` unchanged). Use a Python loop over $t$ with a running sum.
 # Raise a `ValueError` if `window < 1`.
 #
 # *Hint:* $y_0 = x_0$; with `window = 2`, $y = (x_0,\ (x_0+x_1)/2,\ (x_1+x_2)/2, \dots)$.
@@ -152,20 +158,20 @@ assert torch.allclose(y, torch.tensor([1.0, 2.0, 4.0, 6.0])), f"window 2 of [1,3
 assert torch.allclose(moving_average_loop(torch.tensor([2.0, 4.0, 9.0]), 1), torch.tensor([2.0, 4.0, 9.0])), "window 1 is the identity"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
 def _reference(values, w):  # direct definition: slice and mean, no running sum
     return [sum(values[max(0, t - w + 1): t + 1]) / len(values[max(0, t - w + 1): t + 1]) for t in range(len(values))]
 g = torch.Generator().manual_seed(2)
 for n, w in [(1, 1), (1, 5), (10, 3), (10, 10), (10, 25), (50, 7)]:
-    x = torch.randn(n, generator=g, dtype=torch.float64)
-    got = moving_average_loop(x, w)
-    assert got.dtype == torch.float64 and got.shape == (n,)
-    assert torch.allclose(got, torch.tensor(_reference(x.tolist(), w), dtype=torch.float64), atol=1e-10), (n, w)
-try:
-    moving_average_loop(torch.ones(3), 0)
-except ValueError:
-    pass
-else:
-    raise AssertionError("window=0 must raise ValueError")
+    x = torch.randn(n, generator=g, dtype=torch.float64) * 100  # negative values, large enough that float32 shows
+    got = assert_unchanged(moving_average_loop, x, w)
+    assert_values(got, torch.tensor(_reference(x.tolist(), w), dtype=torch.float64), what=f"L={n}, window={w}")
+ties = torch.tensor([2.0, 2.0, -2.0, -2.0, 2.0], dtype=torch.float64)
+assert_values(moving_average_loop(ties, 2), torch.tensor([2.0, 2.0, 0.0, -2.0, 0.0], dtype=torch.float64), what="ties")
+for bad in (0, -3):
+    assert_raises(ValueError, moving_average_loop, torch.ones(3), bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="conv-background"
@@ -175,7 +181,7 @@ else:
 #
 # A causal convolution must not see the future: pad $w-1$ zeros on the **left** only, then slide the kernel. `torch.nn.functional.conv1d` computes a cross-correlation over inputs shaped `(batch, channels, length)`.
 #
-# **Implement** `moving_average_conv(x, window)` with the same contract as Exercise 2, but no Python loop over time: use `F.conv1d` (or a cumulative sum). Divide by $n_t = \min(t+1, w)$.
+# **Implement** `moving_average_conv(x, window)` with the same contract as Exercise 2, but no Python loop over time: use `F.conv1d` (or a cumulative sum). Divide by $n_t = \min(t+1, w)$. Unlike the loop, this version stays differentiable: gradients flow from the output back to `x` (module 1 trains its SSM layers this way), and `x` is left unchanged.
 #
 # *Hint:* `F.pad(x[None, None], (window - 1, 0))` pads on the left; `torch.arange(1, L + 1).clamp(max=window)` gives $n_t$.
 
@@ -201,23 +207,26 @@ print("visible checks passed")
 ### BEGIN HIDDEN TESTS
 import numpy as _np
 
+from utils.testing import assert_grads_match, assert_raises, assert_unchanged, assert_values
+
+
+def _cumsum_reference(x, w):  # independent formulation: differences of cumulative sums
+    c = torch.cat([x.new_zeros(1), torch.cumsum(x, 0)])
+    t = torch.arange(x.shape[0])
+    lo = (t - w + 1).clamp(min=0)
+    return (c[t + 1] - c[lo]) / (t + 1 - lo).to(x.dtype)
 g = torch.Generator().manual_seed(3)
 for n, w in [(1, 1), (1, 4), (12, 1), (12, 5), (12, 12), (12, 40), (300, 17)]:
-    x = torch.randn(n, generator=g, dtype=torch.float64)
-    # independent reference: cumulative sums in NumPy
-    c = _np.concatenate([[0.0], _np.cumsum(x.numpy())])
+    x = torch.randn(n, generator=g, dtype=torch.float64) * 100
+    c = _np.concatenate([[0.0], _np.cumsum(x.numpy())])  # and the same in NumPy, outside torch
     t = _np.arange(n)
     lo = _np.maximum(0, t - w + 1)
-    ref = (c[t + 1] - c[lo]) / (t + 1 - lo)
-    got = moving_average_conv(x, w)
-    assert got.dtype == torch.float64 and got.shape == (n,), (got.dtype, got.shape)
-    assert _np.allclose(got.numpy(), ref, atol=1e-10), f"wrong values for L={n}, window={w}"
-try:
-    moving_average_conv(torch.ones(3), 0)
-except ValueError:
-    pass
-else:
-    raise AssertionError("window=0 must raise ValueError")
+    got = assert_unchanged(moving_average_conv, x, w)
+    assert_values(got, torch.from_numpy((c[t + 1] - c[lo]) / (t + 1 - lo)), what=f"L={n}, window={w}")
+    assert_grads_match(lambda v: moving_average_conv(v, w), lambda v: _cumsum_reference(v, w), x,
+                       what=f"moving_average_conv(L={n}, window={w})")
+for bad in (0, -3):
+    assert_raises(ValueError, moving_average_conv, torch.ones(3), bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="experiment-intro"

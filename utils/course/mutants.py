@@ -142,3 +142,113 @@ def format_hunks(hunks: list[Hunk]) -> str:
                 out += ["-" + line for line in hunk.old[i1:i2]]
                 out += ["+" + line for line in hunk.new[j1:j2]]
     return "\n".join(line.rstrip() if line.strip() in ("", "+", "-") else line for line in out)
+
+
+# Generic mutants: the harness makes them from any answer cell that defines functions, by wrapping each
+# function. `_PAPERLAB_APPLIED` records whether the wrapper changed anything during the test cell: a
+# mutant that changed nothing (no float64 input, no tensor input) does not apply there.
+GENERIC = ("float32", "detached", "mutates-input")
+EQUIVALENT_FILE = "equivalent.txt"
+
+_WRAPPER = '''
+import functools as _pl_ft
+import torch as _pl_torch
+
+_PAPERLAB_APPLIED = False
+
+def _pl_map(value, fn):
+    if isinstance(value, _pl_torch.Tensor):
+        return fn(value)
+    if isinstance(value, tuple) and hasattr(value, "_fields"):
+        return type(value)(*[_pl_map(v, fn) for v in value])
+    if isinstance(value, (list, tuple)):
+        return type(value)(_pl_map(v, fn) for v in value)
+    if isinstance(value, dict):
+        return {k: _pl_map(v, fn) for k, v in value.items()}
+    return value
+
+def _pl_wrap(fn, kind):
+    @_pl_ft.wraps(fn)
+    def mutant(*args, **kwargs):
+        global _PAPERLAB_APPLIED
+        if kind == "float32":
+            low = {_pl_torch.float64: _pl_torch.float32, _pl_torch.complex128: _pl_torch.complex64}
+            high = {v: k for k, v in low.items()}
+            hit = []
+            def down(t):
+                if t.dtype in low:
+                    hit.append(t.dtype)
+                    return t.to(low[t.dtype])
+                return t
+            casted = [_pl_map(a, down) for a in args], {k: _pl_map(v, down) for k, v in kwargs.items()}
+            out = fn(*casted[0], **casted[1])
+            _PAPERLAB_APPLIED = _PAPERLAB_APPLIED or bool(hit)
+            return _pl_map(out, lambda t: t.to(high[t.dtype]) if hit and t.dtype in high else t)
+        if kind == "detached":
+            out = fn(*[_pl_map(a, lambda t: t.detach()) for a in args],
+                     **{k: _pl_map(v, lambda t: t.detach()) for k, v in kwargs.items()})
+            def cut(t):
+                global _PAPERLAB_APPLIED
+                if t.is_floating_point() or t.is_complex():
+                    _PAPERLAB_APPLIED = True
+                    return t.detach()
+                return t
+            return _pl_map(out, cut)
+        out = fn(*args, **kwargs)
+        def spoil(t):
+            global _PAPERLAB_APPLIED
+            if t.numel() == 0:
+                return t
+            _PAPERLAB_APPLIED = True
+            with _pl_torch.no_grad():
+                if t.dtype == _pl_torch.bool:
+                    t.logical_not_()
+                else:
+                    t.add_(1)
+            return t
+        for a in list(args) + list(kwargs.values()):
+            _pl_map(a, spoil)
+        return out
+    return mutant
+'''
+
+
+def defined_functions(code: str) -> list[str]:
+    """Names of the top-level functions an answer cell defines (classes are not wrapped)."""
+    import ast
+
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return []
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def generic_mutant(code: str, kind: str) -> str | None:
+    """The answer cell's code with every function it defines wrapped as generic mutant `kind`; None when
+    it defines no function."""
+    if kind not in GENERIC:
+        raise ValueError(f"kind must be one of {GENERIC}, got {kind!r}")
+    names = defined_functions(code)
+    if not names:
+        return None
+    wraps = "\n".join(f"{n} = _pl_wrap({n}, {kind!r})" for n in names)
+    return f"{code}\n{_WRAPPER}\n{wraps}\n"
+
+
+def load_equivalent(root: Path, module: str, stem: str) -> dict[tuple[str, str], str]:
+    """{(answer id, generic kind): reason} from tests/mutants/MODULE/STEM/equivalent.txt, whose lines read
+    `ANSWER_ID KIND: why this generic mutant is a correct answer here` (# starts a comment)."""
+    path = root / MUTANTS_DIR / module / stem / EQUIVALENT_FILE
+    found: dict[tuple[str, str], str] = {}
+    if not path.exists():
+        return found
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip() if line.lstrip().startswith("#") else line.strip()
+        if not line:
+            continue
+        match = re.match(r"^(\S+)\s+(\S+):\s*(\S.*)$", line)
+        if not match or match.group(2) not in GENERIC:
+            raise ValueError(f"{path}:{number}: expected 'ANSWER_ID KIND: reason' with KIND in {GENERIC}")
+        found[(match.group(1), match.group(2))] = match.group(3)
+    return found
