@@ -6,8 +6,9 @@ STAMP  := $(VENV)/.installed
 # Root (a container, CI) may run Jupyter only with --allow-root.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_WORKERS ?= 2
+JOBS ?= 2
 
-.PHONY: setup lab test test-full run run-smoke release check grade-demo bench lint clean
+.PHONY: setup lab test test-full run run-smoke claims release check grade-demo bench lint clean
 
 ## setup: create .venv and install the course (skipped while pyproject.toml and constraints.txt are unchanged)
 setup: $(STAMP)
@@ -31,12 +32,16 @@ test: setup
 test-full: setup
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --full
 
-## run: execute every solution notebook headlessly with full parameters (claims asserted)
+## run: execute every solution notebook headlessly with full parameters (claims asserted), JOBS at a time
 run: setup
-	$(BIN)/paperlab run
+	$(BIN)/paperlab run --jobs $(JOBS)
 
 run-smoke: setup
 	$(BIN)/paperlab run --smoke
+
+## claims: full runs for SEED 0-4 with 1 and 2 torch threads; each claim's figures and smallest margin
+claims: setup
+	$(BIN)/paperlab claims --seeds 0-4 --threads 1,2 --jobs $(JOBS)
 
 ## release: regenerate lessons/ from solutions/ with nbgrader
 release: setup
@@ -47,8 +52,9 @@ check: setup
 	$(BIN)/paperlab check
 
 ## grade-demo: release, autograde simulated students, export grades, compare with expected
+MODULE ?= 00_welcome
 grade-demo: setup
-	$(BIN)/paperlab grade-demo
+	$(BIN)/paperlab grade-demo --module $(MODULE)
 
 ## bench: speed ratios measured side by side
 bench: setup

@@ -11,6 +11,7 @@ from utils.course.layout import LESSONS, SOLUTIONS, Notebook
 
 SMOKE_BUDGET = 120  # seconds: DESIGN's 30 s with generous room for a loaded CI machine
 FULL_BUDGET = 600  # seconds: DESIGN's 3 minutes, generously
+DETERMINISM_NOTEBOOK = "03_gflownets/01_flows_and_balance"  # training, sampling and exact L1s; no timings
 
 
 def _ids(nb: Notebook) -> str:
@@ -37,6 +38,18 @@ def test_lesson_fails_only_on_unfinished_exercises(nb: Notebook) -> None:
     if exercises:
         assert result.status == "unfinished", f"{nb.name}: has exercises, yet no NotImplementedError was raised"
         assert len(result.unfinished) >= len(exercises)
+
+
+@pytest.mark.notebook
+def test_same_seed_same_figures() -> None:
+    """Determinism (DESIGN.md, Budgets): the same SEED on the same machine prints the same claim figures."""
+    nb = next(nb for nb in NOTEBOOKS if nb.name == DETERMINISM_NOTEBOOK)
+    lines = []
+    for _ in range(2):
+        result = run(nb, which=SOLUTIONS, smoke=True, timeout=SMOKE_BUDGET)
+        assert result.status == "ok", result.failure
+        lines.append(claim_lines(result.output))
+    assert lines[0] and lines[0] == lines[1], "\n".join(lines[0] + ["-- second run --"] + lines[1])
 
 
 @pytest.mark.slow

@@ -1,8 +1,9 @@
-"""The `paperlab` command: list, run, claims, new, release, check, grade-demo and bench the course."""
+"""The `paperlab` command: list, run, claims, new, release, check, grade, grade-demo and bench the course."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -93,7 +94,9 @@ def cmd_grade_demo(root: Path, args: argparse.Namespace) -> int:
     """A full nbgrader round-trip with simulated students; non-zero on any unexpected score."""
     from .grading import grade_demo
 
-    return 0 if grade_demo(root, args.module, keep=args.keep, timeout=args.timeout) else 1
+    ok = grade_demo(root, args.module, keep=args.keep, timeout=args.timeout, workers=args.workers,
+                    full_size=args.full_size, copies=args.copies)
+    return 0 if ok else 1
 
 
 def cmd_new(root: Path, args: argparse.Namespace) -> int:
@@ -104,6 +107,17 @@ def cmd_new(root: Path, args: argparse.Namespace) -> int:
         print(f"wrote {path.relative_to(root)}")
     print(f"next: edit the TODOs, then `paperlab release {args.name.split('/')[0]}` and `paperlab check`")
     return 0
+
+
+def cmd_grade(root: Path, args: argparse.Namespace) -> int:
+    """Autograde a class in parallel on Dask; print the class table; non-zero if a submission failed."""
+    from .autograde import grade_class
+
+    students = [s for s in (args.students or "").split(",") if s] or None
+    report = grade_class(root, args.module, scheduler=args.scheduler, workers=args.workers,
+                         timeout=args.timeout, students=students, quiet=args.quiet)
+    print(f"next: `nbgrader generate_feedback {args.module}` and `nbgrader export` (to {BUILD}/grades.csv)")
+    return 0 if all(r.ok for r in report.rows) else 1
 
 
 def cmd_bench(root: Path, args: argparse.Namespace) -> int:
@@ -155,9 +169,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("names", nargs="*", help="MODULE or notebook names (default: all)")
     p.set_defaults(func=cmd_check)
 
+    p = sub.add_parser("grade", help="autograde a class in parallel (Dask), with a class table and tampering flags")
+    p.add_argument("module", help="the module (assignment) to grade, e.g. 01_ssm")
+    p.add_argument("--scheduler", help="address of an existing Dask scheduler (default: a local cluster)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1,
+                   help="local Dask workers (default: one per core)")
+    p.add_argument("--timeout", type=_positive, default=120, help="seconds per cell (default 120)")
+    p.add_argument("--students", help="comma-separated student ids (default: every submission)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_grade)
+
     p = sub.add_parser("grade-demo", help="release, autograde simulated students, export grades")
     p.add_argument("--module", default="00_welcome", help="the module to grade (default 00_welcome)")
-    p.add_argument("--timeout", type=int, default=10, help="per-cell timeout in seconds (default 10)")
+    p.add_argument("--timeout", type=_positive, default=60, help="per-cell timeout in seconds (default 60)")
+    p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="Dask workers (default: one per core)")
+    p.add_argument("--copies", type=_positive, default=1, help="repeat each of the 6 simulated students (default 1)")
+    p.add_argument("--full-size", action="store_true", help="grade at full parameters instead of the grading size")
     p.add_argument("--keep", action="store_true", help="keep the temporary course folder")
     p.set_defaults(func=cmd_grade_demo)
 

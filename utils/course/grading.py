@@ -11,11 +11,15 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .checks import HIDDEN_MARKERS
 from .layout import (
+    BUILD,
+    CONFIG,
+    LESSONS,
     SOLUTIONS,
     CourseError,
     cell_source,
@@ -24,7 +28,7 @@ from .layout import (
     nbgrader_meta,
     read_notebook,
 )
-from .release import build_sources, tool_env
+from .release import BUILT_SOURCES, build_sources, tool_env
 from .tables import format_table
 
 ALTERNATES = Path("tests") / "alternates"
@@ -116,23 +120,13 @@ def students(root: Path) -> list[Student]:
         Student("untouched", "the lesson as released", _untouched, lambda total, first: 0.0),
         Student("alternative", "correct answers written differently", _alternative(root),
                 lambda total, first: total),
-        Student("tests-edited", "every test cell replaced by `pass`", _tests_edited, lambda total, first: 0.0),
+        Student("tests-edited", "every test cell replaced by `pass`", _tests_edited, lambda total, first: 0.0,
+                flagged=True),
         Student("test-deleted", "solved, but the first test cell deleted", _test_deleted,
                 lambda total, first: total - first, flagged=True),
         Student("loops-forever", "solved, but the first answer loops forever", _loops_forever,
                 lambda total, first: total - first),
     ]
-
-
-CONFIG = """\
-c = get_config()  # noqa: F821
-c.CourseDirectory.root = {root!r}
-c.CourseDirectory.course_id = "paperlab-demo"
-c.CourseDirectory.db_url = "sqlite:///{root}/gradebook.db"
-c.Execute.timeout = {timeout}
-c.ClearSolutions.code_stub = {{"python": "# YOUR CODE HERE\\nraise NotImplementedError()"}}
-c.ClearOutput.enabled = True
-"""
 
 
 def _nbgrader(course: Path, *args: str) -> None:
@@ -143,52 +137,90 @@ def _nbgrader(course: Path, *args: str) -> None:
         raise CourseError(f"`nbgrader {' '.join(args)}` failed:\n{tail}")
 
 
-def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeout: int = 10,
-               echo: Callable[[str], None] = print, course: Path | None = None) -> bool:
-    """Release `module`, autograde every simulated student, export grades; print expected versus actual.
-    The course folder is temporary unless `keep` or an empty `course` folder is given."""
+def hidden_test_lines(cells: list[dict[str, Any]]) -> list[str]:
+    """The distinctive lines of every hidden test block (what feedback must never show)."""
+    lines = []
+    for cell in cells:
+        source = cell_source(cell)
+        if HIDDEN_MARKERS[0] in source:
+            block = source.split(HIDDEN_MARKERS[0], 1)[1].split(HIDDEN_MARKERS[1], 1)[0]
+            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 25]
+    return lines
+
+
+def leaked_lines(page: Path, hidden: list[str], submission: Path) -> list[str]:
+    """The hidden-test lines a feedback page shows as text, other than lines of the student's own answers."""
+    import html as _html
+    import re
+
+    text = " ".join(re.sub(r"<[^>]+>", "", _html.unescape(page.read_text(encoding="utf-8"))).split())
+    own = submission.read_text(encoding="utf-8") if submission.exists() else ""
+    return [ln for ln in hidden if " ".join(ln.split()) in text and json.dumps(ln)[1:-1] not in own]
+
+
+def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeout: int = 30,
+               echo: Callable[[str], None] = print, course: Path | None = None, workers: int = 2,
+               full_size: bool = False, copies: int = 1) -> bool:
+    """Release `module` in a course folder of its own (this course's nbgrader_config.py), autograde the
+    simulated class with `paperlab grade` (Dask), export grades, generate feedback; print expected versus
+    actual and check that no feedback page shows a hidden test. `full_size` grades at full parameters
+    instead of the grading size; `copies` > 1 repeats each simulated student (a class of 6 x copies).
+    The folder is temporary unless `keep` or a `course` folder is given."""
     from nbgrader.api import Gradebook
 
-    source = root / SOLUTIONS / module
-    if not source.is_dir():
-        raise CourseError(f"unknown module {module!r} (no {source})")
+    from .autograde import grade_class
+
+    if not (root / SOLUTIONS / module).is_dir():
+        raise CourseError(f"unknown module {module!r} (no {root / SOLUTIONS / module})")
     if timeout < 1:
         raise CourseError(f"timeout must be >= 1 second, got {timeout}")
     keep = keep or course is not None
     course = Path(course) if course is not None else Path(tempfile.mkdtemp(prefix="paperlab-grade-demo-"))
     course.mkdir(parents=True, exist_ok=True)
     try:
-        (course / "nbgrader_config.py").write_text(CONFIG.format(root=str(course), timeout=timeout))
-        build_sources(root, module, course / "source")
+        config = (root / CONFIG).read_text()
+        if full_size:
+            config += "\nc.GradingParameters.parameters = {}  # grade-demo --full-size\n"
+        (course / CONFIG).write_text(config)
+        build_sources(root, module, course / BUILT_SOURCES)
         echo(f"course folder: {course}")
         _nbgrader(course, "generate_assignment", module, "--force")
-        class_ = students(root)
+        class_ = [replace(st, name=f"{st.name}-{k}") if copies > 1 else st
+                  for k in range(1, copies + 1) for st in students(root)]
         totals: dict[str, tuple[float, float]] = {}
-        for path in sorted((course / "source" / module).glob("*.ipynb")):
+        hidden: list[str] = []
+        for path in sorted((course / BUILT_SOURCES / module).glob("*.ipynb")):
             solution = read_notebook(path)
-            lesson = read_notebook(course / "release" / module / path.name)
+            lesson = read_notebook(course / LESSONS / module / path.name)
             exercises = exercises_of(solution["cells"])
             total = graded_points(solution["cells"])
             totals[path.stem] = (total, exercises[0].points if exercises else 0.0)
+            hidden += hidden_test_lines(solution["cells"])
             for student in class_:
-                out = course / "submitted" / student.name / module / path.name
+                out = course / BUILD / "submitted" / student.name / module / path.name
                 out.parent.mkdir(parents=True, exist_ok=True)
                 out.write_text(json.dumps(student.make(solution, lesson, path), indent=1) + "\n")
-        echo(f"autograding {len(class_)} submissions of {module} (per-cell timeout {timeout} s) ...")
-        _nbgrader(course, "autograde", module, "--create", "--force")
-        csv_path = course / "grades.csv"
-        _nbgrader(course, "export", f"--to={csv_path}")
-        with csv_path.open() as fh:
+        echo(f"autograding {len(class_)} submissions of {module} on {workers} Dask workers "
+             f"({'full size' if full_size else 'grading size'}, per-cell timeout {timeout} s) ...")
+        report = grade_class(course, module, workers=workers, timeout=timeout, echo=echo, quiet=True)
+        _nbgrader(course, "export")
+        with (course / BUILD / "grades.csv").open() as fh:
             exported = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)
                         if row["assignment"] == module}
+        _nbgrader(course, "generate_feedback", module, "--force")
+        pages = sorted((course / BUILD / "feedback").rglob("*.html"))
+        feedback = course / BUILD / "feedback"
+        leaked = [p for p in pages if leaked_lines(p, hidden, course / BUILD / "submitted" /
+                                                   p.relative_to(feedback).with_suffix(".ipynb"))]
 
-        ok = True
+        ok = not leaked and len(pages) == len(class_) * len(totals)
         rows = []
-        with Gradebook(f"sqlite:///{course}/gradebook.db") as gb:
+        flags = {r.student: r.flags for r in report.rows}
+        with Gradebook(f"sqlite:///{course / BUILD / 'gradebook.db'}") as gb:
             for student in class_:
                 sub = gb.find_submission(module, student.name)
                 expected = sum(student.expected(*totals[stem]) for stem in totals)
-                flagged = bool(sub.needs_manual_grade)
+                flagged = bool(sub.needs_manual_grade) or bool(flags.get(student.name))
                 match = (abs(sub.score - expected) < 1e-9 and flagged == student.flagged
                          and abs(exported.get(student.name, -1) - sub.score) < 1e-9)
                 ok &= match
@@ -197,12 +229,12 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
                              "yes" if student.flagged else "no", "yes" if flagged else "no",
                              "ok" if match else "MISMATCH"))
         echo(format_table(rows, ("student", "submission", "expected", "gradebook", "csv", "flag expected",
-                                 "needs manual grade", "verdict")))
-        echo(f"grades exported to {csv_path}" + ("" if keep else " (temporary; --keep to keep it)"))
-        echo("note: the deleted test cell shows only as needs_manual_grade in the gradebook, not in the CSV")
-        echo("every expected score matched" if ok else "MISMATCH: some scores differ from what was expected")
+                                 "flagged", "verdict")))
+        echo(f"grades exported to {course / BUILD / 'grades.csv'}" + ("" if keep else " (temporary; --keep to keep it)"))
+        echo(f"feedback: {len(pages)} pages, " + (f"HIDDEN TESTS LEAKED in {len(leaked)}" if leaked
+                                                 else "no hidden-test line in any of them"))
+        echo("every expected score matched" if ok else "MISMATCH: some scores or feedback differ from what was expected")
         return ok
     finally:
         if not keep:
             shutil.rmtree(course, ignore_errors=True)
-
