@@ -8,21 +8,27 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 PYTEST_WORKERS ?= 2
 JOBS ?= 2
 
-.PHONY: setup lab test test-full run run-smoke claims release check grade-demo bench lint clean
+.PHONY: setup lab update test test-full run run-smoke claims release check grade-demo bench lint clean
 
 ## setup: create .venv and install the course (skipped while pyproject.toml and constraints.txt are unchanged)
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt jupyter/overrides.json
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else "Paper Lab needs Python 3.10 or newer, found " + sys.version.split()[0])'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@echo "installing Paper Lab into $(VENV) (torch pinned by constraints.txt) ..."
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e '.[dev]'
+	@mkdir -p $(VENV)/share/jupyter/lab/settings && cp jupyter/overrides.json $(VENV)/share/jupyter/lab/settings/
 	@touch $(STAMP)
 
-## lab: start JupyterLab on the course, nbgrader extensions enabled
+## lab: fill or update your workspace work/ from lessons/, then open JupyterLab on it
 lab: setup
-	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR) $(ALLOW_ROOT) lessons/00_welcome/welcome.ipynb
+	$(BIN)/paperlab update
+	$(BIN)/jupyter lab --ServerApp.root_dir=$(CURDIR)/work $(ALLOW_ROOT) 00_welcome/welcome.ipynb
+
+## update: bring a new release into work/ (notebooks you edited are kept; the new version lands beside)
+update: setup
+	$(BIN)/paperlab update
 
 ## test: the whole test suite on two workers (smoke runs of every notebook, mutants, grading, browser)
 test: setup

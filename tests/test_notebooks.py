@@ -63,3 +63,28 @@ def test_solution_full_run_reproduces_claims(nb: Notebook) -> None:
     # claim() raises on a failed claim in a full run; lines without a verdict are reported figures
     assert any(line.rstrip().endswith("PASS") for line in lines), "\n".join(lines)
     assert not any(line.rstrip().endswith("FAIL") for line in lines), "\n".join(lines)
+
+
+@pytest.mark.notebook
+def test_preview_shows_experiments_but_no_answers_or_hidden_tests() -> None:
+    """`paperlab preview` (smoke): figures and claim lines are there; no solution line, no hidden test."""
+    import html
+    import re
+
+    from utils.course.checks import HIDDEN_MARKERS, SOLUTION_MARKERS
+    from utils.course.layout import cell_source
+    from utils.course.preview import preview
+
+    nb = next(nb for nb in NOTEBOOKS if nb.name == "00_welcome/welcome")
+    page = preview(nb, smoke=True, timeout=SMOKE_BUDGET).read_text(encoding="utf-8")
+    text = " ".join(re.sub(r"<[^>]+>", "", html.unescape(page)).split())
+    secret = []
+    for cell in nb.cells():
+        source = cell_source(cell)
+        for begin, end in (SOLUTION_MARKERS, HIDDEN_MARKERS):
+            if begin in source:
+                secret += [ln.strip() for ln in source.split(begin, 1)[1].split(end, 1)[0].splitlines()
+                           if len(ln.strip()) > 20]
+    assert len(secret) > 10
+    assert not [ln for ln in secret if " ".join(ln.split()) in text]
+    assert "image/png" in page and "paper:" in text and "the answer is hidden in the preview" in text

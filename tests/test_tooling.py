@@ -210,3 +210,35 @@ def test_mutant_patches_apply_and_go_stale() -> None:
         mutants.parse("# %% mutant: a\n")
     hunks = mutants.diff(solution, "def f(x):\n    y = x - 1\n    return y\n")
     assert mutants.parse("# %% mutant: m\n" + mutants.format_hunks(hunks))["m"] == hunks
+
+
+def test_workspace_update_keeps_edits_and_brings_new_releases(tmp_path: Path) -> None:
+    """A student's edit survives a new release, which lands beside it; untouched notebooks refresh."""
+    from utils.course.workspace import update
+
+    def lesson(path: Path, *sources: str) -> None:
+        authoring.save(authoring.new_notebook([authoring.code(f"c{i}", s) for i, s in enumerate(sources)]), path)
+
+    course = tmp_path / "course"
+    lesson(course / "lessons/m/a.ipynb", "x = 1")
+    lesson(course / "lessons/m/b.ipynb", "y = 1")
+    first = update(course)
+    assert sorted(first.added) == ["m/a.ipynb", "m/b.ipynb"]
+    work = course / "work"
+    edited = read_notebook(work / "m/a.ipynb")
+    edited["cells"][0]["source"] = "x = 42  # my answer"
+    (work / "m/a.ipynb").write_text(json.dumps(edited))
+    ran = read_notebook(work / "m/b.ipynb")  # run, not edited: outputs only
+    ran["cells"][0]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "1"}]
+    (work / "m/b.ipynb").write_text(json.dumps(ran))
+    lesson(course / "lessons/m/a.ipynb", "x = 1", "print('new in release 2')")
+    lesson(course / "lessons/m/b.ipynb", "y = 2")
+    lesson(course / "lessons/m/c.ipynb", "z = 1")
+    second = update(course)
+    assert second.added == ["m/c.ipynb"] and second.refreshed == ["m/b.ipynb"]
+    assert len(second.kept) == 1 and "KEPT YOURS m/a.ipynb" in second.lines()[-1]
+    assert "my answer" in (work / "m/a.ipynb").read_text()  # the edit survived
+    beside = list((work / "m").glob("a.release-*.ipynb"))
+    assert len(beside) == 1 and "new in release 2" in beside[0].read_text()  # the new content arrived
+    assert "y = 2" in (work / "m/b.ipynb").read_text()
+    assert update(course).added == []  # idempotent

@@ -190,8 +190,13 @@ def best_time(fn: Callable[[], Any], repeat: int = 5, number: int = 1) -> float:
 
 
 def progress(iterable: Iterable[T], desc: str = "", total: int | None = None, **kwargs: Any) -> Iterable[T]:
-    """A tqdm progress bar that draws in notebooks and terminals and stays quiet under PAPERLAB_QUIET."""
-    from tqdm.auto import tqdm
+    """A text progress bar (tqdm, written to stdout): it updates live in a notebook and leaves its
+    final line as plain text, which survives saving and reopening (a widget bar would show "model not
+    found"). Headless runs (PAPERLAB_QUIET=1: papermill, nbgrader) draw it rarely, start and end."""
+    import sys
 
-    disable = os.environ.get("PAPERLAB_QUIET") == "1"
-    return tqdm(iterable, desc=desc, total=total, disable=disable, leave=False, **kwargs)
+    from tqdm.std import tqdm
+
+    headless = os.environ.get("PAPERLAB_QUIET") == "1"
+    return tqdm(iterable, desc=desc, total=total, file=sys.stdout, leave=True, ascii=headless,
+                mininterval=60.0 if headless else 0.2, dynamic_ncols=False, ncols=90, **kwargs)

@@ -11,9 +11,11 @@ plt.rcParams.update({"figure.dpi": 90, "axes.grid": True, "grid.alpha": 0.3, "fi
 
 
 def subplots(ncols: int = 1, nrows: int = 1, width: float = 6.4, height: float = 3.6, **kwargs: Any):
-    """`plt.subplots` sized for a notebook column; returns (fig, axes)."""
+    """`plt.subplots` sized for a notebook column, with constrained layout (colorbars and legends get
+    their own room, unlike tight_layout); returns (fig, axes)."""
     if ncols < 1 or nrows < 1:
         raise ValueError(f"ncols and nrows must be >= 1, got ncols={ncols}, nrows={nrows}")
+    kwargs.setdefault("layout", "constrained")
     return plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows), **kwargs)
 
 
@@ -30,8 +32,10 @@ def label(ax: Any, title: str, xlabel: str, ylabel: str, legend: bool = True) ->
 
 
 def show(fig: Any | None = None) -> None:
-    """Tighten the layout and show the figure (a no-op off-screen)."""
-    (fig or plt.gcf()).tight_layout()
+    """Show the figure (a no-op off-screen); a figure made without a layout engine is tightened."""
+    fig = fig or plt.gcf()
+    if fig.get_layout_engine() is None:
+        fig.tight_layout()
     plt.show()
 
 

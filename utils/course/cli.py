@@ -1,4 +1,4 @@
-"""The `paperlab` command: list, run, claims, new, release, check, grade, grade-demo and bench the course."""
+"""The `paperlab` command: list, run, claims, new, release, check, update, grade, grade-demo and bench."""
 
 from __future__ import annotations
 
@@ -120,6 +120,28 @@ def cmd_grade(root: Path, args: argparse.Namespace) -> int:
     return 0 if all(r.ok for r in report.rows) else 1
 
 
+def cmd_update(root: Path, args: argparse.Namespace) -> int:
+    """Fill or update the student's workspace from lessons/, never overwriting an edited notebook."""
+    from .workspace import WORKSPACE, update
+
+    report = update(root)
+    for line in report.lines():
+        print(line)
+    print(f"{WORKSPACE}/: {len(report.added)} added, {len(report.refreshed)} refreshed, "
+          f"{len(report.kept)} kept (yours, edited), {len(report.unchanged)} unchanged")
+    return 0
+
+
+def cmd_preview(root: Path, args: argparse.Namespace) -> int:
+    """Write each lesson's experiments, executed, without answers or hidden tests, as HTML."""
+    from .preview import preview
+
+    for nb in select(root, args.names):
+        path = preview(nb, smoke=args.smoke, timeout=args.timeout)
+        print(f"{nb.name}: {path.relative_to(root)}")
+    return 0
+
+
 def cmd_bench(root: Path, args: argparse.Namespace) -> int:
     """Run the benchmarks in tests/bench/ and print their ratios."""
     from .bench import run_benchmarks
@@ -192,6 +214,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", help="MODULE/NOTEBOOK, e.g. 05_value_learning/01_classification")
     p.add_argument("--title", help="the lesson's title (default: from the name)")
     p.set_defaults(func=cmd_new)
+
+    p = sub.add_parser("preview", help="a lesson's experiments, executed, as HTML without the answers (build/preview/)")
+    p.add_argument("names", nargs="+", help="MODULE, MODULE/NOTEBOOK or NOTEBOOK")
+    p.add_argument("--smoke", action="store_true", help="SMOKE=True: seconds instead of minutes")
+    p.add_argument("--timeout", type=_positive, default=600, help="seconds per cell (default 600)")
+    p.set_defaults(func=cmd_preview)
+
+    p = sub.add_parser("update", help="fill or update your workspace work/ from lessons/ (your edits are kept)")
+    p.set_defaults(func=cmd_update, names=[])
 
     p = sub.add_parser("bench", help="speed ratios measured side by side (tests/bench/)")
     p.add_argument("names", nargs="*", help="theme names, e.g. ssm kv_cache (default: all)")
