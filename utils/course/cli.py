@@ -60,7 +60,8 @@ def cmd_claims(root: Path, args: argparse.Namespace) -> int:
     report = sweep(root, select(root, args.names), seeds, threads, args.jobs, args.timeout, args.quiet)
     print(format_report(report))
     print(f"report: {BUILD}/claims-report.json")
-    failed = any(r["status"] != "ok" or not all(c["passed"] for c in r["claims"]) for r in report["runs"])
+    failed = any(r["status"] != "ok" or not all(c["passed"] or not c.get("asserted", True) for c in r["claims"])
+                 for r in report["runs"])
     return 1 if failed else 0
 
 
