@@ -55,6 +55,8 @@ def test_unchanged_catches_in_place_writes() -> None:
         assert_unchanged(dirty_list, x, [torch.ones(3)])
     nan = torch.tensor([math.nan, 1.0])
     assert_unchanged(lambda t: t + 1, nan)  # NaN equals NaN for this check
+    with pytest.raises(AssertionError, match="in place"):  # -inf replaced by the largest finite value
+        assert_unchanged(lambda t: t.nan_to_num_(), torch.tensor([-math.inf, 1.0]))
 
 
 def test_grads_catch_detached_missing_and_nan_gradients() -> None:

@@ -242,3 +242,27 @@ def test_workspace_update_keeps_edits_and_brings_new_releases(tmp_path: Path) ->
     assert len(beside) == 1 and "new in release 2" in beside[0].read_text()  # the new content arrived
     assert "y = 2" in (work / "m/b.ipynb").read_text()
     assert update(course).added == []  # idempotent
+
+
+def test_claims_table_reports_smallest_margin_per_check() -> None:
+    from utils.course.claims import format_report, parse_range, summarise
+
+    def rec(name, figure, threshold, op=">", asserted=True):
+        from utils.common import Check
+
+        check = Check(figure, op, threshold)
+        passed, margin = check.passed, check.margin
+        return {"claim": name, "passed": passed, "asserted": asserted, "here": "",
+                "checks": [{"figure": figure, "op": op, "threshold": threshold, "margin": margin}]}
+
+    runs = [{"notebook": "m/nb", "seed": s, "threads": t, "status": "ok", "seconds": 1.0, "failure": None,
+             "claims": [rec("speed", f, 2.0), rec("luck", f - 2.5, 0.0, asserted=False)]}
+            for s, t, f in [(0, 1, 3.0), (1, 1, 4.0), (0, 2, 2.5)]]
+    rows = summarise(runs)
+    speed = next(r for r in rows if r["claim"] == "speed")
+    assert speed["smallest_margin"] == pytest.approx(0.25) and speed["runs_passed"] == 3
+    text = format_report({"runs": runs, "rows": rows})
+    assert "+25%" in text and "2.5 .. 4" in text and "(reported only)" in text and "CLAIM FAILED" not in text
+    assert parse_range("0-2,5", "--seeds") == [0, 1, 2, 5]
+    with pytest.raises(CourseError, match="--threads"):
+        parse_range("x", "--threads")

@@ -93,9 +93,13 @@ def _holds_tensors(value: Any) -> bool:
 
 def _same(before: Any, after: Any) -> bool:
     if isinstance(before, torch.Tensor):
-        return (isinstance(after, torch.Tensor) and before.shape == after.shape and before.dtype == after.dtype
-                and bool(torch.equal(torch.nan_to_num(before), torch.nan_to_num(after.detach())))
-                and bool(torch.equal(before.isnan(), after.detach().isnan())))
+        if not (isinstance(after, torch.Tensor) and before.shape == after.shape and before.dtype == after.dtype):
+            return False
+        after = after.detach()
+        if not (before.is_floating_point() or before.is_complex()):
+            return bool(torch.equal(before, after))
+        nan = before.isnan()  # NaN equals NaN here; +-inf and every other value must match exactly
+        return bool(torch.equal(nan, after.isnan())) and bool(torch.equal(before[~nan], after[~nan]))
     if isinstance(before, np.ndarray):
         return isinstance(after, np.ndarray) and np.array_equal(before, after, equal_nan=before.dtype.kind in "fc")
     if isinstance(before, dict):
@@ -121,7 +125,7 @@ def assert_unchanged(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     for name, value in named.items():
         if not _same(before[name], value):
             raise AssertionError(f"{getattr(fn, '__name__', 'the function')} changed its argument `{name}` in place; "
-                                 "work on a copy (e.g. x.clone()) or build a new tensor")
+                                 "work on a copy (x.clone(), list(xs), dict(d)) or build a new object")
     return result
 
 

@@ -69,9 +69,11 @@ print(f"logits {tuple(logits.shape)}; cache: {len(present)} layers of K {tuple(p
 #
 # ## Exercise 1 — one attention step against the cache (2 points)
 #
-# **Implement** `attend_step(q, k_cache, v_cache)`: the new token's query `q` of shape `(B, H, 1, d)` attends to all `S` cached keys and values `(B, H, S, d)` (the new token's own key already appended). Return `(B, H, 1, d)`. No mask is needed: every cached token is in the past.
+# **Implement** `attend_step(q, k_cache, v_cache)`: the new token's query `q` of shape `(B, H, 1, d)` attends to all `S` cached keys and values `(B, H, S, d)` (the new token's own key already appended, `S >= 1`). Return `(B, H, 1, d)` in the inputs' dtype (float64 in, float64 out: compute in that precision). No mask is needed: every cached token is in the past.
 #
-# *Hint:* `q @ k_cache.transpose(-2, -1)` gives the `(B, H, 1, S)` scores; scale by $1/\sqrt{d}$ before the softmax over the last axis. Do not call `F.scaled_dot_product_attention` — the hidden tests compare against it.
+# The result must stay finite for large scores (e.g. $q^\top k/\sqrt{d} = 1000$), stay differentiable (gradients flow to `q`, `k_cache` and `v_cache`: the model is trained through this attention), and leave its three arguments unchanged.
+#
+# *Hint:* `q @ k_cache.transpose(-2, -1)` gives the `(B, H, 1, S)` scores; scale by $1/\sqrt{d}$ before `torch.softmax` over the last axis (it subtracts the max for you). Do not call `F.scaled_dot_product_attention` — the hidden tests compare against it.
 
 # %% id="attend-step-answer" nbgrader={"grade": false, "grade_id": "attend-step-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def attend_step(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
@@ -83,7 +85,7 @@ def attend_step(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -
 
 
 # %% id="attend-step-tests" nbgrader={"grade": true, "grade_id": "attend-step-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-# Visible checks: shape, and a case by hand (two keys, one-dimensional heads).
+# Visible checks: the shape; a zero query averages the values; a case by hand (two keys, one-dimensional heads).
 q = torch.zeros(1, 1, 1, 4)
 out = attend_step(q, torch.randn(1, 1, 3, 4, generator=generator), torch.arange(12.0).view(1, 1, 3, 4))
 assert out.shape == (1, 1, 1, 4), f"expected shape (1, 1, 1, 4), got {tuple(out.shape)}"
@@ -93,33 +95,52 @@ w = math.exp(2.0) / (1 + math.exp(2.0))  # scores 0 and 2/sqrt(1)
 assert torch.allclose(attend_step(q1, k1, v1), torch.tensor(w).view(1, 1, 1, 1)), "softmax(q k / sqrt(d)) weights the values"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(11)
-for B, H, S, d in [(1, 1, 1, 2), (2, 3, 5, 8), (1, 4, 17, 32), (3, 2, 40, 16)]:
-    q, k, v = (torch.randn(B, H, n, d, generator=g, dtype=torch.float64) * 2 for n in (1, S, S))
-    got = attend_step(q, k, v)
-    ref = F.scaled_dot_product_attention(q, k, v)
-    assert got.shape == ref.shape, f"shape {tuple(got.shape)} != {tuple(ref.shape)}"
-    assert torch.allclose(got, ref, atol=1e-10), f"wrong values for B,H,S,d={B, H, S, d}"
-    # independent loop over heads and keys
-    loop = torch.zeros(B, H, 1, d, dtype=torch.float64)
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _loop_attention(q, k, v):  # independent: Python floats, one head and one key at a time
+    B, H, S, d = k.shape
+    out = torch.zeros(B, H, 1, d, dtype=torch.float64)
     for b in range(B):
         for h in range(H):
             s = [float(q[b, h, 0] @ k[b, h, j]) / math.sqrt(d) for j in range(S)]
-            m = max(s)
-            e = [math.exp(x - m) for x in s]
-            loop[b, h, 0] = sum(e[j] / sum(e) * v[b, h, j] for j in range(S))
-    assert torch.allclose(got, loop, atol=1e-10)
+            e = [math.exp(x - max(s)) for x in s]
+            out[b, h, 0] = sum(e[j] / sum(e) * v[b, h, j] for j in range(S))
+    return out
+
+
+g = torch.Generator().manual_seed(11)
+for B, H, S, d, scale in [(1, 1, 1, 1, 1.0), (1, 1, 1, 2, 3.0), (2, 3, 5, 8, 2.0), (1, 4, 17, 32, 1.0), (3, 2, 40, 16, 2.0),
+                          (2, 2, 6, 4, 40.0)]:  # the last one: scores in the thousands, naive exp overflows
+    q, k, v = (torch.randn(B, H, n, d, generator=g, dtype=torch.float64) * scale for n in (1, S, S))
+    got = assert_unchanged(attend_step, q, k, v)
+    what = f"attend_step with (B, H, S, d) = {(B, H, S, d)}, scale {scale}"
+    assert_values(got, F.scaled_dot_product_attention(q, k, v), what=what)
+    assert_values(got, _loop_attention(q, k, v), what=what + " (against a loop over keys)")
+    assert_grads_match(attend_step, F.scaled_dot_product_attention, q, k, v, what=what)
+# ties: identical keys get equal weights, whatever the query (negative entries included)
+k = torch.tensor([[-1.0, 2.0], [-1.0, 2.0], [-1.0, 2.0]], dtype=torch.float64).view(1, 1, 3, 2)
+v = torch.tensor([[1.0, -2.0], [4.0, 0.0], [-2.0, 5.0]], dtype=torch.float64).view(1, 1, 3, 2)
+assert_values(attend_step(torch.tensor([[[[-3.0, 0.5]]]], dtype=torch.float64), k, v),
+              torch.tensor([[[[1.0, 1.0]]]], dtype=torch.float64), what="three equal keys: the mean of the values")
+# one very large score: all the weight on that key, and no nan
+k = torch.tensor([[0.0], [1.0], [-1.0]], dtype=torch.float64).view(1, 1, 3, 1)
+v = torch.tensor([[5.0], [7.0], [-3.0]], dtype=torch.float64).view(1, 1, 3, 1)
+assert_values(attend_step(torch.tensor([[[[1000.0]]]], dtype=torch.float64), k, v),
+              torch.tensor([[[[7.0]]]], dtype=torch.float64), what="a score of 1000 (finite: subtract the max)")
+q32, k32, v32 = (torch.randn(2, 2, n, 8, generator=g) for n in (1, 5, 5))
+assert_values(attend_step(q32, k32, v32), F.scaled_dot_product_attention(q32, k32, v32), what="float32 inputs")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="decode-background"
 # ## Exercise 2 — greedy decoding with a KV cache (2 points)
 #
-# Greedy decoding picks $\arg\max$ of the next-token logits, appends it, and repeats. **Implement** `greedy_generate(model, prompt, n_new, use_cache)` for a prompt of shape `(B, T)` (long), returning the `(B, n_new)` new tokens.
+# Greedy decoding picks $\arg\max$ of the next-token logits, appends it, and repeats. **Implement** `greedy_generate(model, prompt, n_new, use_cache)` for a prompt of shape `(B, T)` (long, `T >= 1`), returning the `(B, n_new)` new tokens as a long tensor (`n_new = 0`: an empty `(B, 0)` tensor). Leave `prompt` unchanged.
 #
 # - `use_cache=False`: at every step run `model(seq)` on the whole sequence so far and take the last position's logits.
 # - `use_cache=True`: *prefill* once, `logits, cache = model(prompt)`; then at every step feed **only the newest token**, `logits, cache = model(next_token[:, None], past=cache)`, which appends one position to every layer's K and V.
 #
-# Both must produce exactly the same tokens.
+# Both must produce exactly the same tokens. When several tokens share the largest logit, pick the lowest token id (what `torch.argmax` returns).
 #
 # *Hint:* the first new token comes from the prefill's last logits; you need `n_new - 1` more cached steps.
 
@@ -128,6 +149,8 @@ for B, H, S, d in [(1, 1, 1, 2), (2, 3, 5, 8), (1, 4, 17, 32), (3, 2, 40, 16)]:
 def greedy_generate(model, prompt: torch.Tensor, n_new: int, use_cache: bool = True) -> torch.Tensor:
     """The (B, n_new) tokens greedy decoding appends to `prompt` (B, T), with or without a KV cache."""
     ### BEGIN SOLUTION
+    if n_new == 0:
+        return prompt.new_empty((prompt.shape[0], 0))
     if not use_cache:
         seq = prompt
         for _ in range(n_new):
@@ -151,8 +174,11 @@ assert a.shape == (2, 12) and a.dtype == torch.long, f"expected a (2, 12) long t
 assert torch.equal(a, b), f"cached and uncached decoding differ:\n{decode(a[0])!r}\n{decode(b[0])!r}"
 print("visible checks passed:", repr(decode(prompt[0])), "->", repr(decode(a[0])))
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
 class _Spy(torch.nn.Module):
-    """Wraps the model and records the length of every input."""
+    """Wraps the model and records the length of every input and of the cache it came with."""
     def __init__(self, inner):
         super().__init__()
         self.inner, self.lengths, self.pasts = inner, [], []
@@ -160,6 +186,33 @@ class _Spy(torch.nn.Module):
         self.lengths.append(idx.shape[1])
         self.pasts.append(0 if past is None else past[0][0].shape[2])
         return self.inner(idx, past=past, **kw)
+
+
+class _TiedCounter(torch.nn.Module):
+    """A fake model with a one-layer cache of the tokens seen: after tokens x_0..x_t, the logits are largest,
+    and tied, at (sum x) % 11 and (sum x + 4) % 11, so greedy decoding must take the lower of the two."""
+    def forward(self, idx, past=None):
+        seen = idx.to(torch.float64)[:, None, :, None]
+        if past is not None:
+            seen = torch.cat([past[0][0], seen], dim=2)
+        total = seen[:, 0, :, 0].cumsum(1)[:, -idx.shape[1]:].long()  # (B, T): sum of the tokens so far
+        logits = torch.zeros(*idx.shape, 11, dtype=torch.float64)
+        logits.scatter_(2, (total % 11)[..., None], 1.0).scatter_(2, ((total + 4) % 11)[..., None], 1.0)
+        return logits, [(seen, seen)]
+
+
+def _counter_reference(prompt, n_new):  # the same rule in plain Python
+    out = []
+    for row in prompt.tolist():
+        seq, new = list(row), []
+        for _ in range(n_new):
+            s = sum(seq)
+            new.append(min(s % 11, (s + 4) % 11))
+            seq.append(new[-1])
+        out.append(new)
+    return torch.tensor(out, dtype=torch.long).view(len(out), n_new)
+
+
 # independent reference: recompute from scratch, appending by hand
 p = heldout_batch(3)[:, 7:50]
 seq = p.clone()
@@ -167,16 +220,34 @@ with torch.no_grad():
     for _ in range(9):
         seq = torch.cat([seq, model(seq)[0][:, -1:].argmax(-1)], dim=1)
 ref = seq[:, p.shape[1]:]
-spy = _Spy(model)
-got = greedy_generate(spy, p, 9, use_cache=True)
-assert torch.equal(got, ref), "cached decoding must give the same tokens as recomputing"
-assert spy.lengths == [p.shape[1]] + [1] * 8, f"prefill once, then one token per step; inputs had lengths {spy.lengths}"
-assert spy.pasts == [0] + list(range(p.shape[1], p.shape[1] + 8)), f"the cache must grow by one each step: {spy.pasts}"
-spy = _Spy(model)
-got = greedy_generate(spy, p, 9, use_cache=False)
-assert torch.equal(got, ref), "uncached decoding must match the reference"
-assert spy.lengths == list(range(p.shape[1], p.shape[1] + 9)) and set(spy.pasts) == {0}, "without a cache, feed the whole sequence each step"
-assert greedy_generate(model, p, 1, use_cache=True).shape == (3, 1)
+for use_cache in (True, False):
+    spy = _Spy(model)
+    got = assert_unchanged(greedy_generate, spy, p, 9, use_cache=use_cache)  # must not write into the prompt
+    assert_values(got, ref, what=f"greedy_generate(use_cache={use_cache}): the tokens of recomputing from scratch")
+    if use_cache:
+        assert spy.lengths == [p.shape[1]] + [1] * 8, f"prefill once, then one token per step; inputs had lengths {spy.lengths}"
+        assert spy.pasts == [0] + list(range(p.shape[1], p.shape[1] + 8)), f"the cache must grow by one each step: {spy.pasts}"
+    else:
+        assert spy.lengths == list(range(p.shape[1], p.shape[1] + 9)) and set(spy.pasts) == {0}, \
+            f"without a cache, feed the whole sequence each step; inputs had lengths {spy.lengths}"
+# edge cases: one new token, a one-token prompt, no new tokens
+for use_cache in (True, False):
+    one = greedy_generate(model, p, 1, use_cache=use_cache)
+    assert_values(one, ref[:, :1], what=f"n_new=1 (use_cache={use_cache})")
+    short = p[:2, :1]
+    with torch.no_grad():
+        first = model(short)[0][:, -1].argmax(-1)
+        second = model(torch.cat([short, first[:, None]], 1))[0][:, -1].argmax(-1)
+    assert_values(greedy_generate(model, short, 2, use_cache=use_cache), torch.stack([first, second], 1),
+                  what=f"a prompt of length 1 (use_cache={use_cache})")
+    assert_values(greedy_generate(model, p, 0, use_cache=use_cache), torch.zeros(3, 0, dtype=torch.long),
+                  what=f"n_new=0 (use_cache={use_cache}): an empty (B, 0) long tensor")
+# ties go to the lowest token id, and the cache must carry every earlier token
+fake_prompt = torch.tensor([[3, 1, 4], [1, 5, 9], [0, 0, 0]])
+for use_cache in (True, False):
+    got = assert_unchanged(greedy_generate, _TiedCounter(), fake_prompt, 12, use_cache=use_cache)
+    assert_values(got, _counter_reference(fake_prompt, 12),
+                  what=f"tied logits (use_cache={use_cache}): pick the lowest token id, as torch.argmax does")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="equal-intro"
@@ -230,7 +301,7 @@ show(fig)
 #
 # ## Exercise 3 — cache memory accounting (2 points)
 #
-# **Implement** `kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_value=2.0)` returning the bytes as a `float` (a fractional `bytes_per_value` such as 0.5 for 4-bit must work). Raise a `ValueError` if any size is negative or `bytes_per_value <= 0`.
+# **Implement** `kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_value=2.0)` returning $M$ as a Python `float` (a fractional `bytes_per_value` such as 0.5 for 4-bit must work). The five sizes are ints; 0 is allowed (an empty cache holds 0 bytes). Raise a `ValueError` if any of the five sizes is negative or if `bytes_per_value <= 0`.
 #
 # *Hint:* don't forget that there is a K **and** a V.
 
@@ -251,27 +322,45 @@ llama = kv_cache_bytes(32, 32, 128, 4096, 1, 2)
 assert llama == 2 * 1024**3, f"LLaMA-2-7B, 4096 tokens, fp16 is 2 GiB, got {llama / 1024**3:.3f} GiB"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-# independent: count the bytes of a real cache from the model
-for B, T in [(1, 5), (3, 20)]:
+import random as _random
+from fractions import Fraction
+
+from utils.testing import assert_raises, assert_values
+
+# independent: count the bytes of a real cache from the model, in fp32 and in fp16
+for B, T in [(1, 1), (1, 5), (3, 20)]:
     with torch.no_grad():
         _, pres = model(heldout_batch(B)[:, :T])
     real = sum(t.numel() * t.element_size() for kv in pres for t in kv)
-    got = kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 4)
-    assert got == real, f"model cache holds {real} bytes, formula gives {got}"
+    assert_values(kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 4), float(real),
+                  what=f"the bytes of the model's fp32 cache for B={B}, T={T}")
     half = sum(t.half().numel() * t.half().element_size() for kv in pres for t in kv)
-    assert kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 2) == half
-assert kv_cache_bytes(32, 8, 128, 1000, 2, 0.5) == 2 * 32 * 8 * 128 * 1000 * 2 * 0.5
-assert kv_cache_bytes(4, 2, 8, 0, 3) == 0.0
-assert isinstance(kv_cache_bytes(2, 2, 2, 2, 2, 2), float), "return a float"
-for bad in [dict(n_layers=-1), dict(seq_len=-5), dict(bytes_per_value=0)]:
-    kw = dict(n_layers=2, n_kv_heads=2, head_dim=4, seq_len=3, batch=1, bytes_per_value=2)
-    kw.update(bad)
-    try:
-        kv_cache_bytes(**kw)
-    except ValueError:
-        pass
-    else:
-        raise AssertionError(f"{bad} must raise ValueError")
+    assert_values(kv_cache_bytes(cfg.n_layers, cfg.n_heads, cfg.head_dim, T, B, 2), float(half),
+                  what=f"the bytes of the model's fp16 cache for B={B}, T={T}")
+# exact arithmetic: the product of the counts, times the bytes per value
+rng = _random.Random(12)
+for _ in range(40):
+    sizes = [rng.randrange(0, 200) for _ in range(5)]
+    b = rng.choice([0.25, 0.5, 1, 1.5, 2, 4, 0.3, 0.7])
+    exact = float(2 * math.prod(sizes) * Fraction(b))
+    got = kv_cache_bytes(*sizes, bytes_per_value=b)
+    assert isinstance(got, float), f"return a float, got {type(got).__name__}"
+    assert_values(got, exact, rtol=1e-13, atol=0.0, what=f"kv_cache_bytes{(*sizes, b)}")
+assert_values(kv_cache_bytes(32, 8, 128, 1000, 2, 0.5), 2.0 * 32 * 8 * 128 * 1000 * 2 * 0.5, rtol=0.0, atol=0.0,
+              what="32 layers, 8 kv-heads, 128 dims, 1000 tokens, batch 2, 4-bit")
+assert_values(kv_cache_bytes(2, 3, 4, 5), 2.0 * 2 * 3 * 4 * 5 * 2, rtol=0.0, atol=0.0, what="defaults batch=1, fp16")
+for i in range(5):  # 0 is a valid size for each of them
+    sizes = [2, 3, 4, 5, 6]
+    sizes[i] = 0
+    got = kv_cache_bytes(*sizes)
+    assert isinstance(got, float) and got == 0.0, f"a size of 0 gives 0.0 bytes, got {got!r} for {sizes}"
+names = ["n_layers", "n_kv_heads", "head_dim", "seq_len", "batch"]
+for name in names:  # every size is validated
+    kw = dict(n_layers=2, n_kv_heads=2, head_dim=4, seq_len=3, batch=2, bytes_per_value=2.0)
+    kw[name] = -1
+    assert_raises(ValueError, kv_cache_bytes, **kw)
+for bad in (0, 0.0, -0.5, -2):
+    assert_raises(ValueError, kv_cache_bytes, 2, 2, 4, 3, 1, bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="gqa-background"
@@ -279,7 +368,7 @@ for bad in [dict(n_layers=-1), dict(seq_len=-5), dict(bytes_per_value=0)]:
 #
 # Grouped-query attention (GQA, Ainslie et al. 2023, arXiv:2305.13245) keeps all $H$ query heads but only $H_{kv} = H / g$ key/value heads: query heads $h = j g, \dots, j g + g - 1$ share K/V head $j$. The cache shrinks by the group size $g$. At attention time each K/V head is expanded to serve its group.
 #
-# **Implement** `repeat_kv(kv, n_rep)`: from `(B, H_kv, T, d)` to `(B, H_kv * n_rep, T, d)` where output head `h` is input head `h // n_rep`.
+# **Implement** `repeat_kv(kv, n_rep)` for an int `n_rep >= 1`: from `(B, H_kv, T, d)` to `(B, H_kv * n_rep, T, d)` where output head `h` is input head `h // n_rep`. Return a new tensor of `kv`'s dtype, leave `kv` unchanged, and keep it differentiable (gradients flow back to `kv`: GQA layers are trained through it).
 #
 # *Hint:* `torch.repeat_interleave` along dim 1 — not `tensor.repeat`, which tiles the heads in the wrong order.
 
@@ -298,20 +387,30 @@ assert r.shape == (1, 6, 1, 1), f"expected shape (1, 6, 1, 1), got {tuple(r.shap
 assert r.flatten().tolist() == [0, 0, 0, 1, 1, 1], f"heads 0-2 read kv head 0, heads 3-5 kv head 1; got {r.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _gather_heads(kv, n):  # independent: index the heads with h // n
+    return kv[:, torch.arange(kv.shape[1] * n) // n]
+
+
 g = torch.Generator().manual_seed(5)
-for B, Hkv, T, d, n in [(1, 1, 3, 2, 1), (2, 2, 5, 4, 4), (1, 4, 7, 8, 2), (3, 3, 2, 6, 3)]:
-    kv = torch.randn(B, Hkv, T, d, generator=g)
-    got = repeat_kv(kv, n)
-    assert got.shape == (B, Hkv * n, T, d)
+for B, Hkv, T, d, n in [(1, 1, 1, 1, 1), (1, 1, 3, 2, 5), (2, 2, 5, 4, 4), (1, 4, 7, 8, 2), (3, 3, 2, 6, 3), (2, 3, 4, 2, 1)]:
+    kv = torch.randn(B, Hkv, T, d, generator=g, dtype=torch.float64)
+    got = assert_unchanged(repeat_kv, kv, n)
+    assert_values(got, _gather_heads(kv, n), what=f"repeat_kv of shape {(B, Hkv, T, d)} with n_rep={n}")
     for h in range(Hkv * n):
         assert torch.equal(got[:, h], kv[:, h // n]), f"head {h} must read kv head {h // n}"
+    assert_grads_match(lambda x: repeat_kv(x, n), lambda x: _gather_heads(x, n), kv, what=f"repeat_kv(n_rep={n})")
 # GQA attention equals per-group attention computed head by head
-q = torch.randn(1, 4, 1, 8, generator=g)
-k, v = torch.randn(1, 2, 6, 8, generator=g), torch.randn(1, 2, 6, 8, generator=g)
+q = torch.randn(1, 4, 1, 8, generator=g, dtype=torch.float64)
+k, v = (torch.randn(1, 2, 6, 8, generator=g, dtype=torch.float64) for _ in range(2))
 out = F.scaled_dot_product_attention(q, repeat_kv(k, 2), repeat_kv(v, 2))
 for h in range(4):
     ref = F.scaled_dot_product_attention(q[:, h : h + 1], k[:, h // 2 : h // 2 + 1], v[:, h // 2 : h // 2 + 1])
-    assert torch.allclose(out[:, h : h + 1], ref, atol=1e-6)
+    assert_values(out[:, h : h + 1], ref, what=f"GQA attention of query head {h}")
+kv32 = torch.randn(2, 2, 3, 4, generator=g)
+assert_values(repeat_kv(kv32, 3), _gather_heads(kv32, 3), what="float32 input")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="memory-intro"

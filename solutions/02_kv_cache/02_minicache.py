@@ -82,9 +82,11 @@ shallow_sim = cos_kv[:2].mean().item()
 #
 # $e$ is a unit vector on the great circle between the two directions, at angle $t\Omega$ from $\hat x^{(l)}$. (Plain averaging of two vectors would shrink the result when they disagree, and mix their lengths.) We use $t = 0.6$, MiniCache's default as we read the paper ($t = 0.5$ would be the symmetric midpoint).
 #
-# **Implement** `slerp_directions(xa, xb, t)` for tensors of the same shape `(..., d)`: normalise both along the last axis, compute $\Omega$ per vector, and return the unit directions `(..., d)`. When $\Omega$ is tiny ($\sin\Omega < 10^{-6}$) the formula is $0/0$: fall back to the normalised linear interpolation.
+# **Implement** `slerp_directions(xa, xb, t)` for tensors of the same shape `(..., d)` (no zero vectors) and a float $0 \le t \le 1$: normalise both along the last axis, compute $\Omega$ per vector, and return the unit directions `(..., d)` in the inputs' dtype (float64 in, float64 out: compute in that precision). Leave `xa` and `xb` unchanged.
 #
-# *Hint:* clamp the cosine to $[-1, 1]$ before `torch.acos`; keep a trailing axis (`keepdim=True`) so the weights broadcast over `d`.
+# **Where the formula is $0/0$.** For every vector with $\sin\Omega < 10^{-6}$ — directions (nearly) equal, $\Omega \approx 0$, *or* (nearly) opposite, $\Omega \approx \pi$ — return instead the normalised linear interpolation $\big((1-t)\,\hat x^{(l)} + t\,\hat x^{(l+1)}\big) / \lVert\cdot\rVert$. For equal directions that is their common direction; for exactly opposite ones it is $\hat x^{(l)}$ when $t < 1/2$ and $\hat x^{(l+1)}$ when $t > 1/2$ (opposite directions at $t = 1/2$ have no answer and are not tested). The other vectors of the same tensor keep the SLERP formula.
+#
+# *Hint:* clamp the cosine to $[-1, 1]$ before `torch.acos`; keep a trailing axis (`keepdim=True`) so the weights broadcast over `d`; compute both branches on safe values and pick with `torch.where` (divide by 1 where $\sin\Omega$ is tiny).
 
 # %% id="slerp-answer" nbgrader={"grade": false, "grade_id": "slerp-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def slerp_directions(xa: torch.Tensor, xb: torch.Tensor, t: float) -> torch.Tensor:
@@ -112,28 +114,50 @@ e = slerp_directions(torch.tensor([[3.0, 0.0]]), torch.tensor([[0.0, 1.0]]), 0.6
 assert torch.allclose(e, torch.tensor([[math.cos(0.3 * math.pi), math.sin(0.3 * math.pi)]]), atol=1e-6), "t=0.6 of a right angle is 54 degrees from the first vector"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _rotate_towards(xa, xb, t):  # independent: rotate a towards b in their common plane (Gram-Schmidt, atan2)
+    a, b = xa / xa.norm(dim=-1, keepdim=True), xb / xb.norm(dim=-1, keepdim=True)
+    c = (a * b).sum(-1, keepdim=True)
+    perp = b - c * a
+    omega = torch.atan2(perp.norm(dim=-1, keepdim=True), c)
+    return torch.cos(t * omega) * a + torch.sin(t * omega) * perp / perp.norm(dim=-1, keepdim=True)
+
+
 g = torch.Generator().manual_seed(21)
 xa = torch.randn(3, 4, 10, 16, generator=g, dtype=torch.float64) * 3
 xb = torch.randn(3, 4, 10, 16, generator=g, dtype=torch.float64) * 0.5
-for t in (0.0, 0.25, 0.6, 1.0):
-    e = slerp_directions(xa, xb, t)
-    assert e.shape == xa.shape
-    assert torch.allclose(e.norm(dim=-1), torch.ones(3, 4, 10, dtype=torch.float64), atol=1e-9), "directions are unit vectors"
-    a, b = F.normalize(xa, dim=-1), F.normalize(xb, dim=-1)
-    omega = torch.acos((a * b).sum(-1).clamp(-1, 1))
-    # independent: e lies in span(a, b) at angle t*omega from a and (1-t)*omega from b
-    ang_a = torch.acos((e * a).sum(-1).clamp(-1, 1))
-    ang_b = torch.acos((e * b).sum(-1).clamp(-1, 1))
-    assert torch.allclose(ang_a, t * omega, atol=1e-6), f"angle to xa must be t*Omega (t={t})"
-    assert torch.allclose(ang_b, (1 - t) * omega, atol=1e-6), f"angle to xb must be (1-t)*Omega (t={t})"
-# 2-D case by rotation: from angle p to angle q
-p, q = 0.3, 2.1
-e = slerp_directions(torch.tensor([[math.cos(p), math.sin(p)]]) * 7, torch.tensor([[math.cos(q), math.sin(q)]]) * 0.1, 0.3)
-r = p + 0.3 * (q - p)
-assert torch.allclose(e, torch.tensor([[math.cos(r), math.sin(r)]]), atol=1e-6)
-# parallel vectors: no nan
-e = slerp_directions(torch.tensor([[1.0, 2.0, 2.0]]), torch.tensor([[2.0, 4.0, 4.0]]), 0.6)
-assert torch.isfinite(e).all() and torch.allclose(e, torch.tensor([[1.0, 2.0, 2.0]]) / 3, atol=1e-5), "parallel inputs: the common direction, no nan"
+for t in (0.0, 0.25, 0.5, 0.6, 1.0):
+    e = assert_unchanged(slerp_directions, xa, xb, t)
+    assert_values(e, _rotate_towards(xa, xb, t), what=f"slerp_directions of random vectors, t={t}")
+    assert_values(slerp_directions(xa * 7.5, xb * 0.01, t), e, what=f"magnitudes must not matter (t={t})")
+# 2-D by angle: from angle p to angle q (negative coordinates, an obtuse angle, nearly opposite)
+for p, q, t in [(0.3, 2.1, 0.3), (-2.5, 0.4, 0.6), (1.0, 1.0 + math.pi - 1e-3, 0.6), (0.2, 0.2 + 1e-3, 0.3)]:
+    e = slerp_directions(torch.tensor([[math.cos(p), math.sin(p)]], dtype=torch.float64) * 7,
+                         torch.tensor([[math.cos(q), math.sin(q)]], dtype=torch.float64) * 0.1, t)
+    r = p + t * (q - p)
+    assert_values(e, torch.tensor([[math.cos(r), math.sin(r)]], dtype=torch.float64), what=f"from angle {p} to {q}, t={t}")
+# the fallback, sin(Omega) < 1e-6: equal, nearly equal and opposite directions, mixed with ordinary ones in one tensor
+a = torch.tensor([[1.0, -2.0, 2.0], [3.0, 0.0, -4.0], [0.0, 1.0, 0.0], [2.0, 1.0, -2.0], [1.0, 0.0, 0.0]], dtype=torch.float64)
+eps = 1e-9
+b = torch.tensor([[2.0, -4.0, 4.0], [-0.6, 0.0, 0.8], [0.0, -5.0, 0.0], [2.0, 1.0, 2.0], [math.cos(eps), math.sin(eps), 0.0]],
+                 dtype=torch.float64)
+unit = lambda v: v / v.norm(dim=-1, keepdim=True)
+for t in (0.0, 0.3, 0.6, 1.0):
+    want = torch.stack([unit(a[0]), unit(a[1]) if t < 0.5 else unit(b[1]), unit(a[2]) if t < 0.5 else unit(b[2]),
+                        _rotate_towards(a[3:4], b[3:4], t)[0],
+                        torch.tensor([math.cos(t * eps), math.sin(t * eps), 0.0], dtype=torch.float64)])
+    got = assert_unchanged(slerp_directions, a, b, t)
+    assert_values(got, want, what=f"parallel, opposite, ordinary and nearly parallel rows (t={t}): "
+                                  "where sin(Omega) < 1e-6 use the normalised linear interpolation")
+# d = 1: every pair is parallel or opposite
+x1 = torch.tensor([[2.0], [-3.0], [0.5], [-1.0]], dtype=torch.float64)
+y1 = torch.tensor([[5.0], [-0.1], [-2.0], [4.0]], dtype=torch.float64)
+assert_values(slerp_directions(x1, y1, 0.25), torch.tensor([[1.0], [-1.0], [1.0], [-1.0]], dtype=torch.float64), what="d=1, t=0.25")
+assert_values(slerp_directions(x1, y1, 0.75), torch.tensor([[1.0], [-1.0], [-1.0], [1.0]], dtype=torch.float64), what="d=1, t=0.75")
+x32, y32 = torch.randn(5, 8, generator=g), torch.randn(5, 8, generator=g)
+assert_values(slerp_directions(x32, y32, 0.6), _rotate_towards(x32.double(), y32.double(), 0.6).float(), what="float32 inputs")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="retain-background"
@@ -145,21 +169,29 @@ assert torch.isfinite(e).all() and torch.allclose(e, torch.tensor([[1.0, 2.0, 2.
 #
 # and keeps the most distant tokens **unmerged**, storing both original vectors. (The paper thresholds $d$ relative to its range with a parameter $\gamma$; we retain a fixed *fraction* of tokens instead, so that methods can be compared at a known size.)
 #
-# **Implement** `retention_mask(xa, xb, fraction)` for states `(B, H, T, d)`: return a bool tensor `(B, H, T)` that is True for the $\lceil \text{fraction} \cdot T \rceil$ tokens of each `(b, h)` with the largest $d_i$ (none when `fraction == 0`).
+# **Implement** `retention_mask(xa, xb, fraction)` for states `(B, H, T, d)` (no zero vectors) and a float $0 \le \text{fraction} \le 1$: return a bool tensor `(B, H, T)` that is True for the $k = \lceil \text{fraction} \cdot T \rceil$ tokens of each `(b, h)` with the largest $d_i$ (none when $k = 0$). Exactly:
 #
-# *Hint:* `torch.topk(distance, k, dim=-1).indices` and `scatter_` into a zeros mask.
+# - compute $k$ exactly, reading `fraction` as the decimal it prints as: 7% of 100 tokens is $k = 7$, although `0.07 * 100` is `7.000000000000001` in floating point (`math.ceil(Fraction(str(fraction)) * T)`, with `from fractions import Fraction`, does it);
+# - tokens with equal $d_i$ are taken in index order (the earlier token first);
+# - compute $d_i$ in the inputs' dtype (two float64 distances that differ in the tenth digit are different), and leave `xa` and `xb` unchanged.
+#
+# *Hint:* `torch.sort(distance, dim=-1, descending=True, stable=True).indices` keeps tied tokens in index order (`torch.topk` does not promise any order); `scatter` the first $k$ of them into a zeros mask.
 
 # %% id="retain-answer" nbgrader={"grade": false, "grade_id": "retain-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+from fractions import Fraction
+
+
 def retention_mask(xa: torch.Tensor, xb: torch.Tensor, fraction: float) -> torch.Tensor:
-    """Bool (B, H, T): the ceil(fraction*T) tokens per (b, h) whose directions in xa and xb differ most."""
+    """Bool (B, H, T): the ceil(fraction*T) tokens per (b, h) whose directions in xa and xb differ most (ties: earlier)."""
     ### BEGIN SOLUTION
     T = xa.shape[-2]
-    k = math.ceil(fraction * T)
+    k = math.ceil(Fraction(str(fraction)) * T)
     mask = torch.zeros(xa.shape[:-1], dtype=torch.bool)
     if k == 0:
         return mask
     dist = torch.acos(F.cosine_similarity(xa, xb, dim=-1).clamp(-1, 1)) / math.pi
-    return mask.scatter_(-1, dist.topk(k, dim=-1).indices, True)
+    order = torch.sort(dist, dim=-1, descending=True, stable=True).indices
+    return mask.scatter_(-1, order[..., :k], True)
     ### END SOLUTION
 
 
@@ -172,25 +204,62 @@ assert m[0, 0].tolist() == [False, True, True, False], f"the opposite and the or
 assert not retention_mask(xa, xb, 0.0).any(), "fraction 0 retains nothing"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(3)
-for B, H, T, d, frac in [(2, 3, 10, 8, 0.05), (1, 2, 7, 4, 0.3), (2, 1, 16, 6, 1.0), (1, 4, 33, 8, 0.2)]:
-    xa = torch.randn(B, H, T, d, generator=g, dtype=torch.float64)
-    xb = torch.randn(B, H, T, d, generator=g, dtype=torch.float64) * 5
-    m = retention_mask(xa, xb, frac)
-    k = math.ceil(frac * T)
-    assert m.shape == (B, H, T) and m.dtype == torch.bool
-    assert (m.sum(-1) == k).all(), f"retain exactly ceil({frac}*{T}) = {k} tokens per head, got {m.sum(-1).tolist()}"
-    # independent: rank by the angle computed with numpy-style arithmetic, per (b, h)
+from utils.testing import assert_unchanged, assert_values
+
+
+def _reference_mask(xa, xb, p, q):  # fraction = p/q; k by integer arithmetic, ranking by (-angle, index) in Python
+    B, H, T, _ = xa.shape
+    k = -(-p * T // q)
+    out = torch.zeros(B, H, T, dtype=torch.bool)
     for b in range(B):
         for h in range(H):
-            ang = [math.acos(max(-1.0, min(1.0, float(xa[b, h, i] @ xb[b, h, i]) / float(xa[b, h, i].norm() * xb[b, h, i].norm())))) for i in range(T)]
-            top = sorted(range(T), key=lambda i: -ang[i])[:k]
-            assert sorted(m[b, h].nonzero().flatten().tolist()) == sorted(top), f"wrong tokens for (b, h) = {(b, h)}"
+            ang = [math.atan2(float(torch.linalg.norm(xb[b, h, i] / xb[b, h, i].norm() - xa[b, h, i] / xa[b, h, i].norm())),
+                              float(torch.linalg.norm(xb[b, h, i] / xb[b, h, i].norm() + xa[b, h, i] / xa[b, h, i].norm())))
+                   for i in range(T)]  # half the angle between the directions: the same order as d_i
+            for i in sorted(range(T), key=lambda i: (-ang[i], i))[:k]:
+                out[b, h, i] = True
+    return out
+
+
+g = torch.Generator().manual_seed(3)
+# fraction as (p, q): boundaries where ceil differs from round, floor, and from math.ceil(fraction * T) in floating point
+for B, H, T, d, (p, q) in [(2, 3, 10, 8, (5, 100)), (1, 2, 7, 4, (3, 10)), (2, 1, 16, 6, (1, 1)), (1, 4, 33, 8, (2, 10)),
+                           (1, 2, 10, 3, (3, 10)), (1, 1, 30, 5, (1, 10)), (2, 1, 10, 4, (7, 10)), (1, 1, 100, 3, (7, 100)),
+                           (1, 2, 25, 3, (28, 100)), (1, 3, 10, 2, (25, 100)), (1, 1, 1, 4, (5, 10)), (1, 1, 1, 1, (1, 1)), (2, 2, 5, 3, (0, 1)),
+                           (1, 2, 3, 1, (5, 10))]:
+    xa = torch.randn(B, H, T, d, generator=g, dtype=torch.float64)
+    xb = torch.randn(B, H, T, d, generator=g, dtype=torch.float64) * 5
+    m = assert_unchanged(retention_mask, xa, xb, p / q)
+    assert_values(m, _reference_mask(xa, xb, p, q),
+                  what=f"retention_mask with T={T}, fraction={p / q} (k = ceil({p}/{q} * {T}) = {-(-p * T // q)} per head)")
+# ties in d: exactly parallel (d = 0), orthogonal (d = 1/2) and opposite (d = 1) pairs, negative entries; earlier token first
+xa = torch.tensor([[1.0, 0.0], [0.0, -2.0], [1.0, 0.0], [-3.0, 0.0], [1.0, 0.0], [0.0, 1.0], [2.0, 0.0], [0.0, 4.0]], dtype=torch.float64)
+xb = torch.tensor([[0.0, 2.0], [0.0, 3.0], [0.0, -1.0], [-1.0, 0.0], [-5.0, 0.0], [1.0, 0.0], [4.0, 0.0], [0.0, -1.0]], dtype=torch.float64)
+# d = [1/2, 1, 1/2, 0, 1, 1/2, 0, 1]
+for (p, q), want in [((1, 8), [1]), ((2, 8), [1, 4]), ((4, 8), [0, 1, 4, 7]), ((5, 8), [0, 1, 2, 4, 7]),
+                     ((6, 8), [0, 1, 2, 4, 5, 7]), ((7, 8), [0, 1, 2, 3, 4, 5, 7]), ((3, 10), [1, 4, 7])]:
+    mask = torch.zeros(1, 1, 8, dtype=torch.bool)
+    mask[0, 0, want] = True
+    assert_values(retention_mask(xa[None, None], xb[None, None], p / q), mask,
+                  what=f"tied distances with fraction {p / q}: equal d_i are taken in index order")
+# identical token pairs tie as well
+row_a, row_b = torch.randn(1, 1, 1, 6, generator=g, dtype=torch.float64), torch.randn(1, 1, 1, 6, generator=g, dtype=torch.float64)
+assert_values(retention_mask(row_a.expand(1, 1, 5, 6).clone(), row_b.expand(1, 1, 5, 6).clone(), 0.4),
+              torch.tensor([[[True, True, False, False, False]]]), what="five identical token pairs, fraction 0.4")
+# distances 1e-10 apart: float64 tells them apart, float32 cannot
+phi = torch.tensor([1.2, 1.2 + 3e-10, 0.3, 1.2 + 1e-10], dtype=torch.float64)
+xa = torch.tensor([[1.0, 0.0]] * 4, dtype=torch.float64)[None, None]
+xb = torch.stack([phi.cos(), phi.sin()], -1)[None, None]
+assert_values(retention_mask(xa, xb, 0.25), torch.tensor([[[False, True, False, False]]]),
+              what="distances that differ in the tenth digit (compute d_i in the inputs' float64)")
+assert_values(retention_mask(xa, xb, 0.5), torch.tensor([[[False, True, False, True]]]), what="the two largest of nearly equal distances")
 # scale-invariance: the distance is an angle, not a Euclidean distance
-xa = torch.randn(1, 1, 12, 4, generator=g)
-xb = torch.randn(1, 1, 12, 4, generator=g)
-scale = torch.rand(1, 1, 12, 1, generator=g) * 100 + 0.01
-assert torch.equal(retention_mask(xa, xb, 0.25), retention_mask(xa * scale, xb, 0.25)), "distance must ignore magnitudes"
+xa = torch.randn(1, 1, 12, 4, generator=g, dtype=torch.float64)
+xb = torch.randn(1, 1, 12, 4, generator=g, dtype=torch.float64)
+scale = torch.rand(1, 1, 12, 1, generator=g, dtype=torch.float64) * 100 + 0.01
+assert_values(retention_mask(xa * scale, xb, 0.25), retention_mask(xa, xb, 0.25), what="magnitudes must not matter")
+m32 = retention_mask(xa.float(), xb.float(), 0.25)
+assert_values(m32, _reference_mask(xa.float().double(), xb.float().double(), 1, 4), what="float32 inputs")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="merge-background"
@@ -312,7 +381,9 @@ show(fig)
 #
 # so the error is at most $s/2$, and each group stores $m$ and $s$ besides its $b$-bit codes. Which numbers form a group matters: KIVI observed that keys have a few large *channels* (quantise keys per channel, statistics over the tokens), while values are better quantised per *token* (statistics over the channels).
 #
-# **Implement** `fake_quantize(x, bits, dim)`: quantise and immediately dequantise `x`, with one $(m, s)$ per slice along `dim` — the statistics are taken **over** `dim` (`dim=-2`: over tokens, one group per channel; `dim=-1`: over channels, one group per token). Return a tensor of `x`'s shape and dtype. A group whose values are all equal is returned unchanged.
+# **Implement** `fake_quantize(x, bits, dim)` for an int `bits >= 1`: quantise and immediately dequantise `x`. A **group** is a slice along `dim`: the numbers of `x` whose indices agree in every dimension except `dim`. Each group gets its own $m$ and $M$, its minimum and maximum (`x.amin(dim, keepdim=True)` and `x.amax(dim, keepdim=True)`). For a cache `(B, H, T, d)`, `dim=-2` makes one group of $T$ numbers per channel of each head (per-channel quantisation), and `dim=-1` one group of $d$ numbers per token of each head (per-token quantisation).
+#
+# Round to the nearest level with halves to even, as `torch.round` does ($2.5 \to 2$, $3.5 \to 4$). Return a tensor of `x`'s shape and dtype, computed in that dtype, and leave `x` unchanged. A group whose values are all equal ($s = 0$, e.g. a group of one number) is returned unchanged, with no `nan`.
 #
 # *Hint:* `amin`/`amax` with `keepdim=True`; guard $s = 0$ before dividing.
 
@@ -336,28 +407,44 @@ y = fake_quantize(torch.tensor([[0.0, 0.4, 1.0]]), 1, dim=-1)
 assert y.shape == (1, 3) and torch.allclose(y, torch.tensor([[0.0, 0.0, 1.0]])), f"1 bit keeps only min and max, got {y.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _loop_quantize(x, bits, dim):  # independent: one group at a time in Python floats (round() rounds halves to even)
+    xt = x.movedim(dim, -1)
+    out = []
+    for row in xt.reshape(-1, xt.shape[-1]).tolist():
+        m, M = min(row), max(row)
+        step = (M - m) / (2**bits - 1)
+        out.append(row if step == 0 else [m + step * min(round((v - m) / step), 2**bits - 1) for v in row])
+    return torch.tensor(out, dtype=x.dtype).reshape(xt.shape).movedim(-1, dim)
+
+
 g = torch.Generator().manual_seed(7)
 x = torch.randn(2, 3, 20, 8, generator=g, dtype=torch.float64) * torch.linspace(0.1, 10, 8, dtype=torch.float64)
-for bits in (2, 3, 4, 8):
-    for dim in (-1, -2):
-        y = fake_quantize(x, bits, dim)
-        assert y.shape == x.shape and y.dtype == x.dtype
+for bits in (1, 2, 3, 4, 8):
+    for dim in (-1, -2, 3, 2, 0):
+        y = assert_unchanged(fake_quantize, x, bits, dim)
+        assert_values(y, _loop_quantize(x, bits, dim), what=f"fake_quantize(bits={bits}, dim={dim}) against a loop over the groups")
         lo, hi = x.amin(dim, keepdim=True), x.amax(dim, keepdim=True)
-        s = (hi - lo) / (2**bits - 1)
-        assert ((y - x).abs() <= s / 2 + 1e-9).all(), f"error must be <= scale/2 (bits={bits}, dim={dim})"
-        assert torch.allclose(y.amin(dim), x.amin(dim)) and torch.allclose(y.amax(dim), x.amax(dim)), "min and max are exact"
-        # independent loop over the groups
-        xt = x.movedim(dim, -1).reshape(-1, x.shape[dim])
-        yt = y.movedim(dim, -1).reshape(-1, x.shape[dim])
-        for row, out in zip(xt[:7], yt[:7]):
-            m, M = float(row.min()), float(row.max())
-            step = (M - m) / (2**bits - 1)
-            ref = [m + step * round((v - m) / step) for v in row.tolist()]
-            assert max(abs(a - b) for a, b in zip(out.tolist(), ref)) < 1e-9, f"wrong levels (bits={bits}, dim={dim})"
-            assert len(set(round(v, 9) for v in out.tolist())) <= 2**bits
-const = torch.full((2, 5), 3.5)
-assert torch.equal(fake_quantize(const, 4, -1), const), "an all-equal group is returned unchanged (no nan)"
-assert fake_quantize(x.float(), 4, -2).dtype == torch.float32
+        assert ((y - x).abs() <= (hi - lo) / (2**bits - 1) / 2 + 1e-12).all(), f"error must be <= scale/2 (bits={bits}, dim={dim})"
+# ties, constant groups and groups of one number
+x = torch.tensor([[[1.0, 1.0, 1.0], [-2.0, 0.5, 0.5], [4.0, -4.0, 4.0]], [[0.0, 0.0, 0.0], [3.0, 3.0, -3.0], [7.5, 7.5, 7.5]]],
+                 dtype=torch.float64)
+for dim in (-1, -2, 0):
+    assert_values(fake_quantize(x, 3, dim), _loop_quantize(x, 3, dim), what=f"ties and constant groups (dim={dim}), no nan")
+one = torch.randn(4, 1, 5, generator=g, dtype=torch.float64)
+assert_values(fake_quantize(one, 2, 1), one, what="groups of one number are returned unchanged")
+tiny = (torch.tensor([[0.0, 3.0, 1.0, 2.0], [5.0, 5.0, 5.0, 5.0]], dtype=torch.float64) - 1.5) * 1e-10
+assert_values(fake_quantize(tiny, 2, -1), _loop_quantize(tiny, 2, -1), what="a group spanning 3e-10 (s > 0: no epsilon in s)")
+# halves round to even: levels -1.5, -0.5, 0.5, 1.5 (s = 1), and 1 bit with the midpoint
+x = torch.tensor([[-1.5, -1.0, -0.5, 0.0, 0.5, 1.0, 1.5]], dtype=torch.float64)
+assert_values(fake_quantize(x, 2, -1), torch.tensor([[-1.5, -1.5, -0.5, 0.5, 0.5, 0.5, 1.5]], dtype=torch.float64),
+              what="(x - m)/s = 0.5, 1.5, 2.5 round to 0, 2, 2 (halves to even)")
+assert_values(fake_quantize(torch.tensor([[-2.0], [0.0], [2.0]], dtype=torch.float64), 1, 0),
+              torch.tensor([[-2.0], [-2.0], [2.0]], dtype=torch.float64), what="1 bit: the midpoint rounds to 0, the minimum")
+x32 = torch.randn(3, 6, 5, generator=g) * 3
+assert_values(fake_quantize(x32, 4, -2), _loop_quantize(x32.double(), 4, -2).float(), what="float32 input (dtype kept)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="quant-experiment-intro"

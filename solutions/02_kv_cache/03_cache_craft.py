@@ -71,16 +71,23 @@ print(f"{N_DOCS} requests of 3 chunks x {CHUNK_LEN} characters + a question chun
 #
 # ## Exercise 1 — re-rotating cached keys (2 points)
 #
-# **Implement** `rerotate_keys(k, delta)`: `k` of shape `(..., T, d)` holds keys rotated by RoPE for some positions; return them rotated as if every position were `delta` larger. Each consecutive pair $(k_{2i}, k_{2i+1})$ is rotated by the angle $\delta\,\theta_i$:
-# $(a, b) \mapsto (a\cos\phi - b\sin\phi,\ a\sin\phi + b\cos\phi)$.
+# **Implement** `rerotate_keys(k, delta)`: `k` of shape `(..., T, d)` (`d` even) holds keys rotated by RoPE for some positions; return them rotated as if every position were `delta` larger (an int: positive, zero or negative). Each consecutive pair $(k_{2i}, k_{2i+1})$ is rotated by the angle $\phi_i = \delta\,\theta_i$, with $\theta_i = \beta^{-2i/d}$ and the model's base $\beta$ = `cfg.rope_base` $= 10000$:
+# $(u, w) \mapsto (u\cos\phi_i - w\sin\phi_i,\ u\sin\phi_i + w\cos\phi_i)$.
 #
-# *Hint:* `utils.kv_cache.rope_angles(torch.tensor([delta]), d)` gives the angles $\delta\,\theta_i$ (shape `(1, d/2)`), or use `apply_rope` with the right positions — rotations compose.
+# Return a new tensor of `k`'s shape and dtype, with the angles computed in that dtype (float64 keys: float64 angles), and leave `k` unchanged.
+#
+# *Hint:* rotations compose, so `apply_rope(k, torch.full((T,), delta), cfg.rope_base)` (from `utils.kv_cache`, imported above) does it for the model's float32 keys. But `apply_rope` takes its angles from `utils.kv_cache.rope_angles`, which returns them in float32 — too coarse for float64 keys (an angle of 64 radians can come out $4 \cdot 10^{-6}$ off). So build the angles in `k`'s dtype yourself, `delta * cfg.rope_base ** (-torch.arange(0, d, 2, dtype=k.dtype) / d)`, and rotate the pairs `k[..., 0::2]`, `k[..., 1::2]`; `torch.stack((..., ...), dim=-1).flatten(-2)` interleaves them back.
 
 # %% id="rerotate-answer" nbgrader={"grade": false, "grade_id": "rerotate-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def rerotate_keys(k: torch.Tensor, delta: int) -> torch.Tensor:
     """Keys (..., T, d) rotated by RoPE for positions s, returned as if rotated for s + delta."""
     ### BEGIN SOLUTION
-    return apply_rope(k, torch.full((k.shape[-2],), delta), cfg.rope_base)
+    T, d = k.shape[-2], k.shape[-1]
+    freqs = cfg.rope_base ** (-torch.arange(0, d, 2, dtype=torch.float64) / d)
+    ang = (torch.full((T,), delta, dtype=torch.float64)[:, None] * freqs).to(k.dtype)  # (T, d/2) in k's precision
+    cos, sin = ang.cos(), ang.sin()
+    u, w = k[..., 0::2], k[..., 1::2]
+    return torch.stack((u * cos - w * sin, u * sin + w * cos), dim=-1).flatten(-2)
     ### END SOLUTION
 
 
@@ -92,21 +99,41 @@ assert torch.allclose(r[0, :2], torch.tensor([math.cos(1.0), math.sin(1.0)]), at
 assert torch.allclose(r[0, 2:], torch.tensor([math.cos(0.01), math.sin(0.01)]), atol=1e-6), "pair 1 turns by delta * 10000^(-2/4) = 0.01 radian"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _rope_complex(x, positions):  # independent: pairs as complex numbers times exp(i * position * theta)
+    d = x.shape[-1]
+    theta = torch.tensor([cfg.rope_base ** (-2 * i / d) for i in range(d // 2)], dtype=torch.float64)
+    z = torch.view_as_complex(x.to(torch.float64).reshape(*x.shape[:-1], d // 2, 2).contiguous())
+    turn = torch.polar(torch.ones(len(positions), d // 2, dtype=torch.float64),
+                       torch.tensor(positions, dtype=torch.float64)[:, None] * theta)
+    return torch.view_as_real(z * turn).flatten(-2)
+
+
 g = torch.Generator().manual_seed(8)
-raw = torch.randn(2, 4, 9, cfg.head_dim, generator=g)
-for start, delta in [(0, 64), (5, 128), (100, -37), (0, 0)]:
-    at_start = apply_rope(raw, torch.arange(start, start + 9))
-    at_new = apply_rope(raw, torch.arange(start + delta, start + delta + 9))
-    got = rerotate_keys(at_start, delta)
-    assert got.shape == raw.shape
-    assert torch.allclose(got, at_new, atol=1e-4), f"re-rotating by {delta} must equal rotating at the new positions"
-# a rotation keeps norms and the relative geometry: scores q.k depend on position differences only
-q = apply_rope(raw[:, :, :1], torch.tensor([200]))
-k = apply_rope(raw, torch.arange(9))
-s1 = q @ k.transpose(-2, -1)
-s2 = apply_rope(raw[:, :, :1], torch.tensor([264])) @ rerotate_keys(k, 64).transpose(-2, -1)
-assert torch.allclose(s1, s2, atol=1e-3), "moving queries and keys together must not change scores"
-assert torch.allclose(rerotate_keys(k, 7).norm(dim=-1), k.norm(dim=-1), atol=1e-4)
+for shape, start, delta in [((2, 4, 9, cfg.head_dim), 0, 64), ((2, 4, 9, cfg.head_dim), 5, 128), ((3, 9, 8), 100, -37),
+                            ((2, 3, 6), 0, 0), ((1, 1, 1, 2), 7, 1), ((5, 4), 3, 1000), ((1, 2, 3, 16), 0, -1)]:
+    raw = torch.randn(*shape, generator=g, dtype=torch.float64)
+    T = shape[-2]
+    k = _rope_complex(raw, list(range(start, start + T)))
+    got = assert_unchanged(rerotate_keys, k, delta)
+    assert_values(got, _rope_complex(k, [delta] * T), what=f"rerotate_keys(k of shape {shape}, delta={delta})")
+    assert_values(got, _rope_complex(raw, list(range(start + delta, start + delta + T))),
+                  what=f"re-rotating by {delta} must equal rotating at the new positions (shape {shape})")
+# moving queries and keys together does not change the scores q.k
+raw = torch.randn(2, 4, 9, cfg.head_dim, generator=g, dtype=torch.float64)
+q = _rope_complex(raw[:, :, :1], [200])
+k = _rope_complex(raw, list(range(9)))
+assert_values(_rope_complex(raw[:, :, :1], [264]) @ rerotate_keys(k, 64).transpose(-2, -1), q @ k.transpose(-2, -1),
+              what="scores after moving queries and keys by 64")
+assert_values(rerotate_keys(k, 7).norm(dim=-1), k.norm(dim=-1), what="a rotation keeps norms")
+k32 = torch.randn(2, 5, 8, generator=g)
+assert_values(rerotate_keys(k32, 3), _rope_complex(k32, [3] * 5).float(), rtol=1e-5, atol=1e-5, what="float32 keys (dtype kept)")
+# the model's own keys: float32, re-rotated from positions 0..63 to 64..127, as the experiment below does
+k_model = apply_rope(torch.randn(1, cfg.n_heads, CHUNK_LEN, cfg.head_dim, generator=g), torch.arange(CHUNK_LEN), cfg.rope_base)
+assert_values(rerotate_keys(k_model, CHUNK_LEN), apply_rope(k_model, torch.full((CHUNK_LEN,), CHUNK_LEN), cfg.rope_base),
+              rtol=1e-5, atol=1e-5, what="the model's float32 keys moved by one chunk")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="stitch-intro"
@@ -200,7 +227,7 @@ show(fig)
 #
 # $$\text{score} = \sqrt{\frac{\sum_{h,j} (k^{r}-k^{f})^2 + (v^{r}-v^{f})^2}{\sum_{h,j} (k^{f})^2 + (v^{f})^2}}$$
 #
-# (sums over heads $h$ and head dimensions $j$): the relative deviation of the token's whole layer state.
+# (sums over heads $h$ and head dimensions $j$): the relative deviation of the token's whole layer state. Every token's fresh state is nonzero. Return the scores in the inputs' dtype (computed in it) and leave the four arguments unchanged.
 #
 # *Hint:* sum over the last axis, then over the heads axis, before dividing.
 
@@ -225,37 +252,65 @@ assert sc.shape == (1, 3), f"expected shape (B, T) = (1, 3), got {tuple(sc.shape
 assert torch.allclose(sc, torch.tensor([[0.0, 1.0, 0.0]])), f"token 1: sqrt((4+4) / 8) = 1, others 0; got {sc.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _flat_ratio(kr, vr, kf, vf):  # independent: each token's state over all heads as one vector, in Python floats
+    B, H, T, d = kf.shape
+    out = torch.zeros(B, T, dtype=torch.float64)
+    for b in range(B):
+        for t in range(T):
+            fresh = torch.cat([kf[b, :, t], vf[b, :, t]], dim=-1).flatten().tolist()
+            reuse = torch.cat([kr[b, :, t], vr[b, :, t]], dim=-1).flatten().tolist()
+            out[b, t] = math.sqrt(sum((r - f) ** 2 for r, f in zip(reuse, fresh)) / sum(f * f for f in fresh))
+    return out
+
+
 g = torch.Generator().manual_seed(4)
-for B, H, T, d in [(1, 1, 1, 2), (2, 3, 7, 4), (3, 4, 11, 8)]:
+for B, H, T, d in [(1, 1, 1, 1), (1, 1, 1, 2), (2, 3, 7, 4), (3, 4, 11, 8), (1, 2, 5, 1)]:
     kf, vf = torch.randn(B, H, T, d, generator=g, dtype=torch.float64), torch.randn(B, H, T, d, generator=g, dtype=torch.float64) * 3
     kr, vr = kf + torch.randn(B, H, T, d, generator=g, dtype=torch.float64) * 0.1, vf + torch.randn(B, H, T, d, generator=g, dtype=torch.float64)
-    got = deviation_score(kr, vr, kf, vf)
-    assert got.shape == (B, T)
-    # independent: flatten each token's state over heads into one vector
-    fresh = torch.cat([kf, vf], dim=-1).transpose(1, 2).reshape(B, T, -1)
-    reuse = torch.cat([kr, vr], dim=-1).transpose(1, 2).reshape(B, T, -1)
-    ref = (reuse - fresh).norm(dim=-1) / fresh.norm(dim=-1)
-    assert torch.allclose(got, ref, atol=1e-10), f"wrong values for {(B, H, T, d)}"
-    assert torch.allclose(deviation_score(kr * 5, vr * 5, kf * 5, vf * 5), got, atol=1e-10), "the score is relative: scale-free"
+    got = assert_unchanged(deviation_score, kr, vr, kf, vf)
+    assert_values(got, _flat_ratio(kr, vr, kf, vf), what=f"deviation_score for (B, H, T, d) = {(B, H, T, d)}")
+    assert_values(deviation_score(kr * 5, vr * 5, kf * 5, vf * 5), got, what="the score is relative: scale-free")
+    assert_values(deviation_score(kf, vf, kf, vf), torch.zeros(B, T, dtype=torch.float64), what="reused == fresh scores 0")
+# keys and values both count, and the denominator is the fresh state (not the reused one)
+kf, vf = torch.ones(1, 2, 1, 2, dtype=torch.float64), torch.full((1, 2, 1, 2), -2.0, dtype=torch.float64)
+kr, vr = torch.zeros(1, 2, 1, 2, dtype=torch.float64), vf.clone()
+assert_values(deviation_score(kr, vr, kf, vf), torch.tensor([[math.sqrt(4 / 20)]], dtype=torch.float64),
+              what="keys off by 1, values exact: sqrt(4 / (4 + 16))")
+assert_values(deviation_score(kf.clone(), vf + 2, kf, vf), torch.tensor([[math.sqrt(16 / 20)]], dtype=torch.float64),
+              what="values off by 2, keys exact: sqrt(16 / (4 + 16))")
+k32 = [torch.randn(2, 2, 3, 4, generator=g) for _ in range(4)]
+assert_values(deviation_score(*k32), _flat_ratio(*[t.double() for t in k32]).float(), what="float32 inputs (dtype kept)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="select-background"
 # ## Exercise 3 — choosing what to recompute (2 points)
 #
-# **Implement** `choose_recompute(score, fraction, eligible)`: `score` and `eligible` have shape `(T,)` (`eligible` is bool: the reused tokens that may be recomputed). Return a bool mask `(T,)` selecting the $\lceil \text{fraction} \cdot n \rceil$ eligible tokens with the highest score, where $n$ is the number of eligible tokens; never select an ineligible token.
+# **Implement** `choose_recompute(score, fraction, eligible)`: `score` (float, shape `(T,)`, any values including $\pm\infty$, e.g. for padding) and `eligible` (bool, `(T,)`: the reused tokens that may be recomputed). Return a bool mask `(T,)` selecting the $k = \lceil \text{fraction} \cdot n \rceil$ eligible tokens with the highest score, where $n$ is the number of eligible tokens and $0 \le \text{fraction} \le 1$. Exactly:
 #
-# *Hint:* set the scores of ineligible tokens to $-\infty$ before `topk`.
+# - compute $k$ exactly, reading `fraction` as the decimal it prints as: 7% of 100 tokens is $k = 7$, although `math.ceil(0.07 * 100)` is 8 (`math.ceil(Fraction(str(fraction)) * n)`, with `from fractions import Fraction`, does it). $k = 0$ (fraction 0, or no eligible token) selects nothing;
+# - never select an ineligible token, whatever its score; an eligible token scored $-\infty$ still counts, and is selected once $k$ reaches it;
+# - among equal scores take the **later** token (higher index) first: it sits further into the request and missed more context;
+# - compare the scores in their own dtype (float64 scores that differ in the twelfth digit are different), and leave `score` and `eligible` unchanged (do not write $-\infty$ into `score`).
+#
+# *Hint:* work on the eligible indices only, `idx = eligible.nonzero().flatten()`; flip them so that later tokens come first, then `torch.sort(score[idx], descending=True, stable=True)` keeps that order among ties (`torch.topk` promises no order for ties).
 
 # %% id="select-answer" nbgrader={"grade": false, "grade_id": "select-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+from fractions import Fraction
+
+
 def choose_recompute(score: torch.Tensor, fraction: float, eligible: torch.Tensor) -> torch.Tensor:
-    """Bool (T,): the ceil(fraction * n_eligible) eligible tokens with the highest score."""
+    """Bool (T,): the ceil(fraction * n_eligible) eligible tokens with the highest score (ties: later token)."""
     ### BEGIN SOLUTION
-    k = math.ceil(fraction * int(eligible.sum()))
+    k = math.ceil(Fraction(str(fraction)) * int(eligible.sum()))
     mask = torch.zeros_like(eligible, dtype=torch.bool)
     if k == 0:
         return mask
-    masked = torch.where(eligible, score, torch.full_like(score, -math.inf))
-    mask[masked.topk(k).indices] = True
+    idx = eligible.nonzero().flatten().flip(0)  # later tokens first: the stable sort keeps them first among ties
+    order = torch.sort(score[idx], descending=True, stable=True).indices
+    mask[idx[order[:k]]] = True
     return mask
     ### END SOLUTION
 
@@ -269,19 +324,61 @@ assert m.tolist() == [False, False, True, False, True], f"half of 4 eligible = 2
 assert not choose_recompute(sc, 0.0, el).any(), "fraction 0 selects nothing"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _reference_select(score, p, q, eligible):  # fraction = p/q: k by integer arithmetic; rank by (-score, -index)
+    values, ok = score.tolist(), eligible.tolist()
+    pool = [i for i in range(len(values)) if ok[i]]
+    k = -(-p * len(pool) // q)
+    out = torch.zeros(len(values), dtype=torch.bool)
+    for i in sorted(pool, key=lambda i: (-values[i], -i))[:k]:
+        out[i] = True
+    return out
+
+
+def _check(score, p, q, eligible, what):
+    got = assert_unchanged(choose_recompute, score, p / q, eligible)  # must not write into score or eligible
+    n = int(eligible.sum())
+    assert_values(got, _reference_select(score, p, q, eligible),
+                  what=f"{what}: fraction {p / q} of {n} eligible (k = {-(-p * n // q)})")
+
+
 g = torch.Generator().manual_seed(9)
-for T, frac in [(10, 0.1), (64, 0.25), (128, 0.05), (50, 1.0), (33, 0.33)]:
-    sc = torch.rand(T, generator=g)
+# random signed scores, and the same rounded to a grid (ties); boundaries where ceil differs from round and floor,
+# and from math.ceil(fraction * n) in floating point
+for T, (p, q) in [(10, (1, 10)), (64, (25, 100)), (128, (5, 100)), (50, (1, 1)), (33, (33, 100)), (12, (5, 10)),
+                  (40, (3, 10)), (7, (1, 2)), (1, (1, 2)), (1, (1, 1)), (9, (0, 1))]:
+    sc = torch.randn(T, generator=g, dtype=torch.float64) * 3
     el = torch.rand(T, generator=g) < 0.6
     el[0] = True
-    m = choose_recompute(sc, frac, el)
-    n = int(el.sum())
-    k = math.ceil(frac * n)
-    assert int(m.sum()) == k, f"select ceil({frac} * {n}) = {k} tokens, got {int(m.sum())}"
-    assert not (m & ~el).any(), "never select an ineligible token"
-    # independent: sort the eligible indices by score
-    ranked = sorted((i for i in range(T) if el[i]), key=lambda i: -float(sc[i]))[:k]
-    assert sorted(m.nonzero().flatten().tolist()) == sorted(ranked), "wrong tokens"
+    _check(sc, p, q, el, f"random scores, T={T}")
+    _check(torch.round(sc), p, q, el, f"scores with ties, T={T}")
+for n, (p, q) in [(100, (7, 100)), (25, (28, 100)), (100, (14, 100)), (10, (5, 100)), (10, (25, 100)), (7, (3, 10)), (4, (1, 2))]:
+    sc = torch.round(torch.randn(n + 3, generator=g, dtype=torch.float64) * 4) / 4
+    el = torch.ones(n + 3, dtype=torch.bool)
+    el[[0, n // 2, n + 2]] = False
+    _check(sc, p, q, el, f"k at a rounding boundary, n={n}")
+# all eligible, none eligible
+sc = torch.tensor([0.5, -1.0, 0.5, 2.0, -1.0, 0.5], dtype=torch.float64)
+for p, q in [(1, 10), (3, 10), (5, 10), (6, 10), (8, 10), (1, 1), (0, 1)]:  # fractions with exact decimals
+    _check(sc, p, q, torch.ones(6, dtype=torch.bool), "all tokens eligible, ties")
+    _check(sc, p, q, torch.zeros(6, dtype=torch.bool), "no token eligible")
+# +-inf: an ineligible +inf is never chosen; an eligible -inf is chosen before any ineligible token
+inf = math.inf
+sc = torch.tensor([inf, -inf, 1.0, -inf, inf, -3.0, -inf, 0.0], dtype=torch.float64)
+el = torch.tensor([False, True, True, False, True, True, True, False])
+for p, q in [(1, 5), (2, 5), (3, 5), (4, 5), (1, 1)]:
+    _check(sc, p, q, el, "scores with +-inf")
+want = torch.tensor([False, True, True, False, True, True, True, False])
+assert_values(choose_recompute(sc, 1.0, el), want, what="fraction 1 selects every eligible token, -inf ones included")
+# scores 1e-12 apart: float64 tells them apart, float32 cannot
+sc = torch.tensor([0.3, 0.3 + 1e-12, 0.1, 0.3 - 1e-12, 0.3], dtype=torch.float64)
+_check(sc, 1, 5, torch.ones(5, dtype=torch.bool), "nearly equal float64 scores")
+_check(sc, 2, 5, torch.ones(5, dtype=torch.bool), "nearly equal float64 scores")
+sc32 = torch.tensor([0.2, 0.7, 0.7, 0.1], dtype=torch.float32)
+assert_values(choose_recompute(sc32, 0.5, torch.ones(4, dtype=torch.bool)), torch.tensor([False, True, True, False]),
+              what="float32 scores")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="recompute-intro"
@@ -385,9 +482,9 @@ show(fig)
 #
 # ## Exercise 4 — a frequency-and-savings eviction policy (3 points)
 #
-# **Implement** `choose_victim(entries, now, half_life)`. `entries` maps a chunk id to a dict with `"freq"` (its decayed frequency as of time `"t"`), `"t"` (when `freq` was last updated) and `"saving"` (the fraction of its prefill a hit saves, in $[0, 1]$). The frequency decays by half every `half_life` steps: at time `now` it is $f \cdot 2^{-(\text{now} - t)/\text{half\_life}}$. Return the id with the smallest $\text{value} = f_{\text{now}} \cdot \text{saving}$; break ties by the oldest `"t"` (least recently used).
+# **Implement** `choose_victim(entries, now, half_life)`. `entries` maps a chunk id to a dict with `"freq"` (its decayed frequency as of time `"t"`), `"t"` (when `freq` was last updated, `t <= now`) and `"saving"` (the fraction of its prefill a hit saves, in $[0, 1]$). The frequency decays by half every `half_life > 0` steps (`math.inf`: no decay): at time `now` it is $f \cdot 2^{-(\text{now} - t)/\text{half\_life}}$. Return the id with the smallest $\text{value} = f_{\text{now}} \cdot \text{saving}$; break ties by the oldest `"t"` (least recently used), and remaining ties by the order of `entries` (the first one). Raise a `ValueError` if `entries` is empty. Leave `entries` and its dicts unchanged: the caller updates them (do not write the decayed frequency back).
 #
-# *Hint:* `min(entries, key=lambda c: (value(c), entries[c]["t"]))`.
+# *Hint:* `min(entries, key=lambda c: (value(c), entries[c]["t"]))` — `min` returns the first of equal keys.
 
 # %% id="evict-answer" nbgrader={"grade": false, "grade_id": "evict-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def choose_victim(entries: dict, now: int, half_life: float) -> object:
@@ -408,24 +505,46 @@ entries["c"]["freq"] = 8.0
 assert choose_victim(entries, now=12, half_life=1e9) == "a", "a: 4 x 0.5 = 2 < 3"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_raises, assert_unchanged
+
+
+def _victim_by_sorting(e, now, hl):  # independent: exp/log form of the decay, a full sort over (value, t, position)
+    rows = [(v["freq"] * math.exp(-math.log(2) * (now - v["t"]) / hl) * v["saving"], v["t"], pos, c)
+            for pos, (c, v) in enumerate(e.items())]
+    return sorted(rows)[0][3]
+
+
+def _check(e, now, hl, want, why):
+    got = assert_unchanged(choose_victim, e, now, hl)  # must not write decayed frequencies back into entries
+    assert got == want, f"{why}: expected {want!r}, got {got!r}"
+
+
 # decay: an old favourite fades below a recent, less frequent chunk
 e = {"old": {"freq": 8.0, "t": 0, "saving": 1.0}, "new": {"freq": 3.0, "t": 100, "saving": 1.0}}
-assert choose_victim(e, now=100, half_life=25) == "old", "8 * 2^-4 = 0.5 < 3: the old chunk decayed"
-assert choose_victim(e, now=100, half_life=1000) == "new"
-# ties go to the least recently updated
+_check(e, 100, 25, "old", "8 * 2^-4 = 0.5 < 3: the old chunk decayed")
+_check(e, 100, 1000, "new", "8 * 2^-0.1 > 3: with a long half-life the old chunk stays")
+_check(e, 100, 100, "new", "8 * 2^-1 = 4 > 3 (the half-life is in steps: halves once per half_life)")
+_check(e, 100, 50, "old", "8 * 2^-2 = 2 < 3")
+# the saving weighs the frequency
+_check({"a": {"freq": 4.0, "t": 3, "saving": 0.2}, "b": {"freq": 1.0, "t": 3, "saving": 1.0}}, 3, 10.0, "a", "4 x 0.2 = 0.8 < 1 x 1")
+_check({"a": {"freq": 4.0, "t": 3, "saving": 0.2}, "b": {"freq": 1.0, "t": 3, "saving": 0.5}}, 3, 10.0, "b", "1 x 0.5 < 4 x 0.2 = 0.8")
+# ties go to the least recently updated, then to the first in the order of entries
 e = {"x": {"freq": 2.0, "t": 5, "saving": 0.5}, "y": {"freq": 1.0, "t": 3, "saving": 1.0}, "z": {"freq": 1.0, "t": 5, "saving": 1.0}}
-assert choose_victim(e, now=5, half_life=math.inf) == "y", "equal value: evict the least recently used"
-e = {"p": {"freq": 1.0, "t": 9, "saving": 1.0}, "q": {"freq": 1.0, "t": 2, "saving": 1.0}}
-assert choose_victim(e, now=9, half_life=math.inf) == "q"
+_check(e, 5, math.inf, "y", "equal value: evict the least recently used")
+_check({"p": {"freq": 1.0, "t": 9, "saving": 1.0}, "q": {"freq": 1.0, "t": 2, "saving": 1.0}}, 9, math.inf, "q", "LRU tie-break")
+e = {"m": {"freq": 2.0, "t": 4, "saving": 0.5}, "k": {"freq": 1.0, "t": 4, "saving": 1.0}, "j": {"freq": 4.0, "t": 4, "saving": 0.25}}
+_check(e, 4, 7.0, "m", "equal value and equal t: the first in the order of entries")
+_check(dict(reversed(list(e.items()))), 4, 7.0, "j", "equal value and equal t: the first in the order of entries")
+_check({"zero": {"freq": 9.0, "t": 8, "saving": 0.0}, "old0": {"freq": 0.0, "t": 1, "saving": 1.0}}, 8, 3.0, "old0",
+       "both worth 0: the least recently used")
+_check({"only": {"freq": 1.0, "t": 0, "saving": 0.5}}, 10, 2.0, "only", "a single entry")
+assert_raises(ValueError, choose_victim, {}, 0, 10.0)
 # independent enumeration on random entries
 rng = random.Random(2)
-for _ in range(50):
+for _ in range(200):
     e = {i: {"freq": rng.uniform(0, 5), "t": rng.randrange(100), "saving": rng.uniform(0.1, 1)} for i in range(rng.randrange(1, 12))}
     now, hl = 100 + rng.randrange(50), rng.uniform(5, 100)
-    vals = {i: v["freq"] * math.exp(-math.log(2) * (now - v["t"]) / hl) * v["saving"] for i, v in e.items()}
-    best = min(vals.values())
-    cands = [i for i in e if abs(vals[i] - best) < 1e-12]
-    assert choose_victim(e, now, hl) == min(cands, key=lambda i: e[i]["t"])
+    _check(e, now, hl, _victim_by_sorting(e, now, hl), f"random entries, now={now}, half_life={hl:.1f}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="manager-intro"

@@ -72,40 +72,62 @@ generator = setup_lesson(
 # %% [markdown] id="reward-statement"
 # ## Exercise 1 — the hypergrid reward (2 points)
 #
-# **Implement** `hypergrid_reward(x, height, R0=0.1, R1=0.5, R2=2.0)` for a long tensor of states `x` with shape `(..., D)` (the last axis holds the coordinates). Return a float tensor of shape `(...)`.
+# **Implement** `hypergrid_reward(x, height, R0=0.1, R1=0.5, R2=2.0)` for a long tensor of states `x` with shape `(..., D)` (the last axis holds the coordinates, each in $\{0, \dots, H-1\}$, $H \ge 2$). Return a tensor of shape `(...)` and dtype `torch.get_default_dtype()` (float32 unless changed); leave `x` unchanged.
 #
-# Use strict inequalities exactly as in the formula. *Hint:* `ax = (x / (height - 1) - 0.5).abs()`, then `.all(-1)` combines the conditions over the coordinates.
+# The inequalities are strict and must be **decided exactly**: a coordinate whose $|x_d/(H-1) - 1/2|$ is exactly $0.25$, $0.3$ or $0.4$ lies on a boundary and counts as *outside* that region. Floating point cannot decide this: for $H = 6$, `4 / 5 - 0.5` evaluates to `0.30000000000000004` but `abs(1 / 5 - 0.5)` to `0.3`, which would give the mirror-image coordinates 1 and 4 different rewards. Compare integers (or `fractions.Fraction`) instead.
+#
+# *Hint:* with the integer $c = |2x_d - (H-1)|$, $|x_d/(H-1) - 1/2| = c / (2(H-1))$ exactly, so "$> 0.25$" is `2 * c > height - 1`; then `.all(-1)` combines the conditions over the coordinates.
 
 # %% id="reward-answer" nbgrader={"grade": false, "grade_id": "reward-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def hypergrid_reward(x: torch.Tensor, height: int, R0: float = 0.1, R1: float = 0.5, R2: float = 2.0) -> torch.Tensor:
     """Standard hypergrid reward of states x (..., D) -> (...): R0 + R1 * plateau + R2 * ring."""
     ### BEGIN SOLUTION
-    ax = (x.to(torch.float64) / (height - 1) - 0.5).abs()
-    plateau = (ax > 0.25).all(-1)
-    ring = ((ax > 0.3) & (ax < 0.4)).all(-1)
+    m = height - 1
+    c = (2 * x - m).abs()  # |x / (H-1) - 1/2| = c / (2m), exactly, in integers
+    plateau = (2 * c > m).all(-1)  # c / (2m) > 1/4
+    ring = ((5 * c > 3 * m) & (5 * c < 4 * m)).all(-1)  # 3/10 < c / (2m) < 2/5
     return (R0 + R1 * plateau.double() + R2 * ring.double()).to(torch.get_default_dtype())
     ### END SOLUTION
 
 
 # %% id="reward-tests" nbgrader={"grade": true, "grade_id": "reward-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 r = hypergrid_reward(torch.tensor([[0, 0], [1, 1], [3, 4], [1, 6]]), height=8)
-assert r.shape == (4,) and r.is_floating_point(), f"one float per state, got shape {tuple(r.shape)}, dtype {r.dtype}"
+assert r.shape == (4,) and r.dtype == torch.get_default_dtype(), \
+    f"one float per state in the default dtype, got shape {tuple(r.shape)}, dtype {r.dtype}"
 assert torch.allclose(r, torch.tensor([0.6, 2.6, 0.1, 2.6])), f"H=8: corner 0.6, ring 2.6, centre 0.1; got {r.tolist()}"
 grid8 = grid_states(2, 8)
 assert int((hypergrid_reward(grid8, 8) > 2).sum()) == 4, "the 8x8 grid has exactly four ring states, {1, 6}^2"
+r6 = hypergrid_reward(torch.tensor([[1], [4]]), height=6)
+assert torch.allclose(r6, torch.tensor([0.6, 0.6])), \
+    f"H=6: x=1 and x=4 sit exactly on the ring's boundary 0.3 (outside it): both 0.6, got {r6.tolist()} (decide exactly)"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-def _reward_loop(point, H, R0, R1, R2):  # scalar definition, one coordinate at a time
-    a = [abs(v / (H - 1) - 0.5) for v in point]
-    return R0 + R1 * all(t > 0.25 for t in a) + R2 * all(0.3 < t < 0.4 for t in a)
-for D, H, (R0, R1, R2) in [(2, 8, (0.1, 0.5, 2.0)), (2, 32, (1e-3, 0.5, 2.0)), (3, 6, (0.01, 1.5, 3.0)), (1, 11, (0.2, 0.7, 0.9))]:
+from fractions import Fraction
+
+from utils.testing import assert_unchanged, assert_values
+
+
+def _reward_exact(point, H, R0, R1, R2):  # the formula in exact rational arithmetic, one coordinate at a time
+    a = [abs(Fraction(v, H - 1) - Fraction(1, 2)) for v in point]
+    plateau = all(t > Fraction(1, 4) for t in a)
+    ring = all(Fraction(3, 10) < t < Fraction(2, 5) for t in a)
+    return float(Fraction(R0) + Fraction(R1) * plateau + Fraction(R2) * ring)
+_dtype = torch.get_default_dtype()
+# H = 5, 6, 11, 21, 41 put coordinates exactly on the boundaries 0.25, 0.3 and 0.4; H = 2 has only corners
+for D, H, (R0, R1, R2) in [(2, 8, (0.1, 0.5, 2.0)), (2, 32, (1e-3, 0.5, 2.0)), (3, 6, (0.01, 1.5, 3.0)),
+                           (1, 11, (0.2, 0.7, 0.9)), (2, 11, (0.1, 0.5, 2.0)), (2, 21, (0.3, 0.25, 4.0)),
+                           (1, 41, (0.1, 0.5, 2.0)), (2, 5, (0.1, 0.5, 2.0)), (4, 2, (0.5, 0.125, 1.0)),
+                           (1, 6, (0.1, 0.5, 2.0)), (2, 16, (2.0, 3.0, 5.0))]:
     pts = grid_states(D, H)
-    got = hypergrid_reward(pts, H, R0, R1, R2)
-    want = torch.tensor([_reward_loop(p, H, R0, R1, R2) for p in pts.tolist()])
-    assert got.shape == (H ** D,), (D, H, got.shape)
-    assert torch.allclose(got.float(), want, atol=1e-6), f"wrong rewards for D={D}, H={H}, R=({R0}, {R1}, {R2})"
-batch = torch.randint(0, 32, (5, 7, 2), generator=torch.Generator().manual_seed(0))
-assert hypergrid_reward(batch, 32, 1e-3).shape == (5, 7), "leading batch axes must be kept"
+    got = assert_unchanged(hypergrid_reward, pts, H, R0, R1, R2)
+    want = torch.tensor([_reward_exact(p, H, R0, R1, R2) for p in pts.tolist()], dtype=_dtype)
+    assert torch.equal(got, got.flip(0)), f"D={D}, H={H}: mirror-image states x and H-1-x must get the same reward"
+    assert_values(got, want, what=f"rewards for D={D}, H={H}, R=({R0}, {R1}, {R2})")
+for shape, H in [((5, 7, 2), 32), ((3, 1), 11), ((2,), 21), ((4, 3, 1, 3), 6)]:
+    batch = torch.randint(0, H, shape, generator=torch.Generator().manual_seed(0))
+    want = torch.tensor([_reward_exact(p, H, 1e-3, 0.5, 2.0) for p in batch.reshape(-1, shape[-1]).tolist()],
+                        dtype=_dtype).reshape(shape[:-1])
+    assert_values(assert_unchanged(hypergrid_reward, batch, H, 1e-3), want, what=f"a batch of states of shape {shape}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-tb"
@@ -132,7 +154,11 @@ assert hypergrid_reward(batch, 32, 1e-3).shape == (5, 7), "leading batch axes mu
 # %% [markdown] id="tb-statement"
 # ## Exercise 2 — the trajectory balance loss (2 points)
 #
-# **Implement** `trajectory_balance_loss(log_Z, log_pf, log_pb, log_reward, mask)`: `log_Z` a scalar tensor, `log_pf`, `log_pb` float `(B, T)`, `log_reward` float `(B,)` (log-reward of each trajectory's terminal state), `mask` bool `(B, T)`. Return the scalar $\mathcal{L}_{TB}$ above (mean over the $B$ trajectories). It must be differentiable in `log_Z` and `log_pf`.
+# **Implement** `trajectory_balance_loss(log_Z, log_pf, log_pb, log_reward, mask)`: `log_Z` a scalar tensor, `log_pf`, `log_pb` float `(B, T)`, `log_reward` float `(B,)` (log-reward of each trajectory's terminal state), `mask` bool `(B, T)`. Return the scalar $\mathcal{L}_{TB}$ above (mean over the $B$ trajectories), in the dtype of the inputs.
+#
+# - The values at masked positions are arbitrary (large numbers, `inf` and `-inf` included): they must change neither the loss nor its gradients (no `nan`).
+# - Training differentiates the loss, so gradients must flow to `log_Z` and `log_pf`: build it with tensor operations (no `.detach()`, `.item()`, `torch.no_grad()` or `torch.tensor(...)` around computed values).
+# - Leave every argument unchanged.
 #
 # *Hint:* `torch.where(mask, log_pf, 0.0).sum(1)` sums a trajectory's edges and ignores the padding, whatever it holds.
 
@@ -157,29 +183,77 @@ assert loss.ndim == 0, f"return a scalar, got shape {tuple(loss.shape)}"
 # trajectory 1: log 48 + log(1/16) + log 2 - log 3 = log 2; trajectory 2: log 48 + log 0.2 - log 1.5 = log 6.4
 want = (math.log(2.0) ** 2 + math.log(6.4) ** 2) / 2
 assert abs(loss.item() - want) < 1e-5, f"expected {want:.5f}, got {loss.item():.5f} (padding must be ignored)"
+lz_v, lpf_v = torch.tensor(math.log(48.0), requires_grad=True), lpf.clone().requires_grad_(True)
+loss_v = trajectory_balance_loss(lz_v, lpf_v, lpb, lr, mask)
+assert loss_v.requires_grad, "no gradient flows: do not use .detach(), .item(), torch.no_grad() or torch.tensor(...)"
+loss_v.backward()
+assert lz_v.grad is not None and lpf_v.grad is not None, "the loss must be differentiable in log_Z and log_pf"
+assert abs(lz_v.grad.item() - (math.log(2.0) + math.log(6.4))) < 1e-5, f"d loss / d log_Z = mean of 2 x residual, got {lz_v.grad.item()}"
+assert lpf_v.grad[1, 1:].abs().sum() == 0, "padded positions must get no gradient"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.gflownets import grid_forward_mask, masked_log_softmax
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _tb_exact(lz, lpf, lpb, lr, lengths):  # Python floats, one trajectory at a time, exactly rounded sums
+    return sum((lz + math.fsum(lpf[b][:L]) - math.fsum(lpb[b][:L]) - lr[b]) ** 2
+               for b, L in enumerate(lengths)) / len(lengths)
+
+def _tb_sliced(lz, lpf, lpb, lr, lengths):  # autograd reference without a mask: slice each trajectory
+    return torch.stack([(lz + lpf[b, :L].sum() - lpb[b, :L].sum() - lr[b]) ** 2 for b, L in enumerate(lengths)]).mean()
 g = torch.Generator().manual_seed(5)
-for B, T in [(1, 1), (4, 6), (16, 11)]:
+for B, T, pad, scale in [(1, 1, math.inf, 1.0), (4, 6, -math.inf, 1.0), (16, 11, math.inf, 3.0),
+                         (5, 7, 1e300, 1.0), (6, 5, -math.inf, 400.0), (3, 4, math.inf, 1.0)]:
     lengths = torch.randint(1, T + 1, (B,), generator=g)
+    lengths[0] = T
+    lengths[-1] = 1 if B > 1 else T
     m = torch.arange(T)[None] < lengths[:, None]
-    lpf = torch.randn(B, T, generator=g, dtype=torch.float64) - 1
-    lpb = torch.randn(B, T, generator=g, dtype=torch.float64) - 1
-    lpf_g, lpb_g = torch.where(m, lpf, 50.0), torch.where(m, lpb, -50.0)  # garbage in the padding
-    lr = torch.randn(B, generator=g, dtype=torch.float64)
-    lz = torch.tensor(0.7, dtype=torch.float64, requires_grad=True)
-    got = trajectory_balance_loss(lz, lpf_g, lpb_g, lr, m)
-    ref = sum((0.7 + sum(lpf[b, :L].tolist()) - sum(lpb[b, :L].tolist()) - lr[b].item()) ** 2
-              for b, L in enumerate(lengths.tolist())) / B
-    assert abs(got.item() - ref) < 1e-9, f"B={B}, T={T}: expected {ref}, got {got.item()}"
-    got.backward()
-    dref = sum(2 * (0.7 + sum(lpf[b, :L].tolist()) - sum(lpb[b, :L].tolist()) - lr[b].item())
-               for b, L in enumerate(lengths.tolist())) / B
-    assert abs(lz.grad.item() - dref) < 1e-9, "the loss must be differentiable in log_Z"
+    lpf = -torch.rand(B, T, generator=g, dtype=torch.float64) * scale  # scale 400: exp() underflows to 0
+    lpb = -torch.rand(B, T, generator=g, dtype=torch.float64) * 2
+    lr = torch.randn(B, generator=g, dtype=torch.float64) * 3
+    lz = torch.randn((), generator=g, dtype=torch.float64)
+    lpf_pad, lpb_pad = lpf.masked_fill(~m, pad), lpb.masked_fill(~m, -pad)  # garbage in the padding
+    L = lengths.tolist()
+    got = assert_unchanged(trajectory_balance_loss, lz, lpf_pad, lpb_pad, lr, m)
+    want = torch.tensor(_tb_exact(lz.item(), lpf.tolist(), lpb.tolist(), lr.tolist(), L), dtype=torch.float64)
+    assert_values(got, want, what=f"TB loss, B={B}, T={T}, padding {pad}")
+    assert_grads_match(trajectory_balance_loss, lambda z, f, b_, r, _m: _tb_sliced(z, f, b_, r, L),
+                       lz, lpf_pad, lpb_pad, lr, m, argnums=(0, 1), what=f"TB loss, B={B}, T={T}, padding {pad}")
+    assert_values(trajectory_balance_loss(lz.float(), lpf_pad.float(), lpb_pad.float(), lr.float(), m), want.float(),
+                  what=f"TB loss of float32 inputs, B={B}, T={T}")
+# whole sampled trajectories: the layout of the training loop against a walk along each trajectory's states
+D, H, N = 2, 5, 24
+_st = grid_states(D, H)
+table = masked_log_softmax(torch.randn(H ** D, D + 1, generator=g, dtype=torch.float64), grid_forward_mask(_st, H))
+log_r_all = torch.randn(H ** D, generator=g, dtype=torch.float64)
+traj = sample_grid_trajectories(table, D, H, N, g)
+
+def _tb_walk(lz, tab, lr_all):  # follow each trajectory: P_B(s_t | s_t+1) = 1 / (number of non-zero coordinates)
+    out = []
+    for b in range(N):
+        n = int(traj.mask[b].sum())
+        s, a = traj.states[b, :n].tolist(), traj.actions[b, :n].tolist()
+        total = lz - lr_all[s[-1]]
+        for t in range(n):
+            total = total + tab[s[t], a[t]]
+            if a[t] < D:
+                total = total + math.log(int((_st[s[t + 1]] > 0).sum()))
+        out.append(total ** 2)
+    return torch.stack(out).mean()
+
+def _tb_layout(lz, tab, lr_all):
+    terms = grid_trajectory_terms(traj, tab, torch.zeros(H ** D, dtype=torch.float64), lr_all, D, H)
+    return trajectory_balance_loss(lz, terms["log_pf"], terms["log_pb"], terms["log_reward"], terms["mask"])
+lz = torch.tensor(1.3, dtype=torch.float64)
+assert_values(_tb_layout(lz, table, log_r_all), _tb_walk(lz, table, log_r_all), what="TB on sampled grid trajectories")
+assert_grads_match(_tb_layout, _tb_walk, lz, table, log_r_all, argnums=(0, 1),
+                   what="TB on sampled grid trajectories (gradients to log Z and the policy table)")
 # a perfectly balanced trajectory has zero loss
-z = trajectory_balance_loss(torch.tensor(1.0), torch.tensor([[-1.0, -2.0]]), torch.tensor([[-0.5, 0.0]]),
-                            torch.tensor([-1.5]), torch.tensor([[True, True]]))
-assert abs(z.item()) < 1e-12
+z = trajectory_balance_loss(torch.tensor(1.0, dtype=torch.float64), torch.tensor([[-1.0, -2.0]], dtype=torch.float64),
+                            torch.tensor([[-0.5, 0.0]], dtype=torch.float64), torch.tensor([-1.5], dtype=torch.float64),
+                            torch.tensor([[True, True]]))
+assert_values(z, torch.tensor(0.0, dtype=torch.float64), what="a balanced trajectory")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-db"
@@ -200,9 +274,13 @@ assert abs(z.item()) < 1e-12
 # %% [markdown] id="db-statement"
 # ## Exercise 3 — the detailed balance loss (3 points)
 #
-# **Implement** `detailed_balance_loss(log_F, log_pf, log_pb, log_pf_stop, log_r, mask)`, all float `(B, T)` except `mask` (bool `(B, T)`, True at positions $0..n_b$). Return the scalar $\mathcal{L}_{DB}$. Edge $t$ is a move exactly when positions $t$ and $t+1$ are both valid; the last valid position is the stop edge and has no move term.
+# **Implement** `detailed_balance_loss(log_F, log_pf, log_pb, log_pf_stop, log_r, mask)`, all float `(B, T)` except `mask` (bool `(B, T)`, True at positions $0..n_b$). Return the scalar $\mathcal{L}_{DB}$, in the dtype of the inputs. Edge $t$ is a move exactly when positions $t$ and $t+1$ are both valid; the last valid position is the stop edge and has no move term. A batch in which every trajectory stops at once ($n_b = 0$) has stop terms only.
 #
-# *Hint:* slice `[:, :-1]` for $s_t$ and `[:, 1:]` for $s_{t+1}$; the move mask is `mask[:, :-1] & mask[:, 1:]`.
+# - The values at masked positions are arbitrary (large numbers, `inf` and `-inf` included): they must change neither the loss nor its gradients (no `nan`).
+# - Gradients must flow to `log_F`, `log_pf` and `log_pf_stop` (the network's outputs; no `.detach()` anywhere, not even on $\log F(s_{t+1})$).
+# - Leave every argument unchanged.
+#
+# *Hint:* slice `[:, :-1]` for $s_t$ and `[:, 1:]` for $s_{t+1}$; the move mask is `mask[:, :-1] & mask[:, 1:]`; mask *before* squaring.
 
 # %% id="db-answer" nbgrader={"grade": false, "grade_id": "db-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def detailed_balance_loss(log_F: torch.Tensor, log_pf: torch.Tensor, log_pb: torch.Tensor,
@@ -234,28 +312,77 @@ terms = [1.0 - 0.7 - 0.5 - 0.0,   # move s0 -> s1
          0.3 - 2.0 + 1.0]         # stop edge of the second trajectory's s0
 want = sum(d * d for d in terms) / len(terms)
 assert abs(loss.item() - want) < 1e-6, f"expected {want:.6f} (mean of 4 squared terms), got {loss.item():.6f}"
+log_F_v = log_F.clone().requires_grad_(True)
+loss_v = detailed_balance_loss(log_F_v, log_pf, log_pb, log_pf_stop, log_r, mask)
+assert loss_v.requires_grad, "no gradient flows: do not use .detach(), .item(), torch.no_grad() or torch.tensor(...)"
+loss_v.backward()
+assert log_F_v.grad is not None, "the loss must be differentiable in log_F"
+# d loss / d log F(s1) = 2 (-move + stop of s1) / 4: s1 is the target of the move and the source of its stop edge
+assert abs(log_F_v.grad[0, 1].item() - (-terms[0] + terms[2]) / 2) < 1e-6, \
+    f"gradient at log F(s1) must count both terms it enters, got {log_F_v.grad[0, 1].item():.6f}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(7)
-for B, T in [(1, 1), (3, 4), (12, 9)]:
-    lengths = torch.randint(1, T + 1, (B,), generator=g)
-    lengths[0] = T
-    m = torch.arange(T)[None] < lengths[:, None]
-    t5 = [torch.randn(B, T, generator=g, dtype=torch.float64) for _ in range(5)]
-    garbage = [torch.where(m, x, 40.0) for x in t5]
-    got = detailed_balance_loss(*garbage, m)
-    lF, lpf, lpb, lstop, lr = (x.tolist() for x in t5)
+from utils.gflownets import grid_forward_mask, masked_log_softmax
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _db_exact(lF, lpf, lpb, lstop, lr, lengths):  # Python floats: an explicit loop over the edges of each trajectory
     sq = []
-    for b, L in enumerate(lengths.tolist()):  # explicit loop over the edges of each trajectory
+    for b, L in enumerate(lengths):
         for t in range(L):
             if t + 1 < L:
                 sq.append((lF[b][t] + lpf[b][t] - lF[b][t + 1] - lpb[b][t]) ** 2)
             sq.append((lF[b][t] + lstop[b][t] - lr[b][t]) ** 2)
-    ref = sum(sq) / len(sq)
-    assert abs(got.item() - ref) < 1e-9, f"B={B}, T={T}: expected {ref}, got {got.item()}"
-x = torch.zeros(2, 3, dtype=torch.float64, requires_grad=True)
-detailed_balance_loss(x + 1, x - 1, x, x - 0.5, x, torch.ones(2, 3, dtype=torch.bool)).backward()
-assert x.grad is not None and torch.isfinite(x.grad).all(), "the loss must be differentiable"
+    return math.fsum(sq) / len(sq)
+
+def _db_sliced(lF, lpf, lpb, lstop, lr, lengths):  # autograd reference without a mask: slice each trajectory
+    parts = []
+    for b, L in enumerate(lengths):
+        f = lF[b, :L]
+        parts += [f[:-1] + lpf[b, :L - 1] - f[1:] - lpb[b, :L - 1], f + lstop[b, :L] - lr[b, :L]]
+    return torch.cat(parts).pow(2).mean()
+g = torch.Generator().manual_seed(7)
+for B, T, pad, scale in [(1, 1, math.inf, 1.0), (3, 4, -math.inf, 1.0), (12, 9, math.inf, 2.0), (4, 1, -math.inf, 1.0),
+                         (5, 6, 1e300, 1.0), (6, 5, math.inf, 300.0)]:
+    lengths = torch.randint(1, T + 1, (B,), generator=g)
+    lengths[0] = T
+    lengths[-1] = 1 if B > 1 else T
+    m = torch.arange(T)[None] < lengths[:, None]
+    t5 = [torch.randn(B, T, generator=g, dtype=torch.float64) * scale for _ in range(5)]
+    garbage = [x.masked_fill(~m, pad if i % 2 else -pad) for i, x in enumerate(t5)]
+    L = lengths.tolist()
+    got = assert_unchanged(detailed_balance_loss, *garbage, m)
+    want = torch.tensor(_db_exact(*(x.tolist() for x in t5), L), dtype=torch.float64)
+    assert_values(got, want, what=f"DB loss, B={B}, T={T}, padding {pad}")
+    assert_grads_match(detailed_balance_loss, lambda *a: _db_sliced(*a[:5], L), *garbage, m, argnums=(0, 1, 3),
+                       what=f"DB loss, B={B}, T={T}, padding {pad}")
+    assert_values(detailed_balance_loss(*(x.float() for x in garbage), m), want.float(),
+                  what=f"DB loss of float32 inputs, B={B}, T={T}")
+# whole sampled trajectories: the layout of the training loop against a walk along each trajectory's states
+D, H, N = 2, 5, 24
+_st = grid_states(D, H)
+table = masked_log_softmax(torch.randn(H ** D, D + 1, generator=g, dtype=torch.float64), grid_forward_mask(_st, H))
+flow_all, log_r_all = (torch.randn(H ** D, generator=g, dtype=torch.float64) for _ in range(2))
+traj = sample_grid_trajectories(table, D, H, N, g)
+
+def _db_walk(tab, fl, lr_all):  # every visited state scores its stop edge; every move scores F, P_F, F', P_B
+    sq = []
+    for b in range(N):
+        n = int(traj.mask[b].sum())
+        s, a = traj.states[b, :n].tolist(), traj.actions[b, :n].tolist()
+        for t in range(n):
+            sq.append((fl[s[t]] + tab[s[t], D] - lr_all[s[t]]) ** 2)
+            if a[t] < D:
+                sq.append((fl[s[t]] + tab[s[t], a[t]] - fl[s[t + 1]] + math.log(int((_st[s[t + 1]] > 0).sum()))) ** 2)
+    return torch.stack(sq).mean()
+
+def _db_layout(tab, fl, lr_all):
+    t = grid_trajectory_terms(traj, tab, fl, lr_all, D, H)
+    return detailed_balance_loss(t["log_F"], t["log_pf"], t["log_pb"], t["log_pf_stop"], t["log_r"], t["mask"])
+assert_values(_db_layout(table, flow_all, log_r_all), _db_walk(table, flow_all, log_r_all),
+              what="DB on sampled grid trajectories")
+assert_grads_match(_db_layout, _db_walk, table, flow_all, log_r_all, argnums=(0, 1),
+                   what="DB on sampled grid trajectories (gradients to the policy and flow tables)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-dp"
@@ -272,7 +399,7 @@ assert x.grad is not None and torch.isfinite(x.grad).all(), "the loss must be di
 # %% [markdown] id="dp-statement"
 # ## Exercise 4 — the exact terminal distribution by dynamic programming (3 points)
 #
-# **Implement** `terminal_distribution(log_pf_all, ndim, height)`: `log_pf_all` is a float `(H**D, D+1)` table, row $i$ holding $\log P_F(\cdot \mid s)$ for the state in row $i$ of `grid_states(D, H)` (column $d < D$: add 1 to coordinate $d$, `-inf` when not allowed; column $D$: stop). Return $P_T$ as a float `(H**D,)` tensor of the same dtype. Do not sample.
+# **Implement** `terminal_distribution(log_pf_all, ndim, height)`: `log_pf_all` is a float `(H**D, D+1)` table, row $i$ holding $\log P_F(\cdot \mid s)$ for the state in row $i$ of `grid_states(D, H)` (column $d < D$: add 1 to coordinate $d$, `-inf` when not allowed; column $D$: stop). Any entry may be `-inf` (probability 0), allowed moves and the stop included. Return $P_T$ as a `(H**D,)` tensor of the dtype of `log_pf_all`, computed in that precision, and leave `log_pf_all` unchanged. Do not sample.
 #
 # *Hint:* `grid_states(ndim, height).sum(1)` gives each row's level; for the rows of one level, gather the parents' $\rho$ and the matching $P_F$ column, and mask coordinates that are 0.
 
@@ -308,9 +435,13 @@ policy0 = GridPolicy(2, 4)
 with torch.no_grad():
     lp2, _ = policy0.all_states()
 p2 = terminal_distribution(lp2.double(), 2, 4)
-assert p2.dtype == torch.float64 and abs(p2.sum().item() - 1) < 1e-5, f"P_T must sum to 1, got {p2.sum().item()}"
+assert p2.dtype == torch.float64, f"keep the dtype of log_pf_all (float64 here), got {p2.dtype}"
+assert abs(p2.sum().item() - 1) < 1e-5, f"P_T must sum to 1, got {p2.sum().item()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_samples_follow, assert_unchanged, assert_values
+
+
 def _enumerate(lp, D, H):  # independent formulation: enumerate every trajectory recursively
     lp = lp.tolist()
     out = [0.0] * (H ** D)
@@ -323,18 +454,28 @@ def _enumerate(lp, D, H):  # independent formulation: enumerate every trajectory
     walk((0,) * D, 1.0)
     return torch.tensor(out, dtype=torch.float64)
 g = torch.Generator().manual_seed(3)
-for D, H in [(1, 5), (2, 3), (2, 5), (3, 3), (4, 2)]:
+for D, H, drop in [(1, 2, 0.0), (1, 5, 0.0), (2, 3, 0.0), (2, 5, 0.3), (3, 3, 0.0), (4, 2, 0.2), (2, 2, 0.0), (3, 4, 0.25)]:
     st = grid_states(D, H)
     logits = torch.randn(H ** D, D + 1, generator=g, dtype=torch.float64) * 1.5
-    mask = torch.cat([st < H - 1, torch.ones(H ** D, 1, dtype=torch.bool)], 1)
-    lp = torch.log_softmax(logits.masked_fill(~mask, -math.inf), -1)
-    got = terminal_distribution(lp, D, H)
-    assert got.shape == (H ** D,) and got.dtype == torch.float64
-    assert torch.allclose(got, _enumerate(lp, D, H), atol=1e-12), f"wrong P_T for D={D}, H={H}"
+    allowed = torch.cat([st < H - 1, torch.ones(H ** D, 1, dtype=torch.bool)], 1)
+    allowed &= torch.rand(H ** D, D + 1, generator=g) >= drop  # some allowed moves (or stops) get probability 0
+    allowed[:, D] |= ~allowed[:, :D].any(1)                      # every row keeps one action
+    lp = torch.log_softmax(logits.masked_fill(~allowed, -math.inf), -1)
+    want = _enumerate(lp, D, H)
+    got = assert_unchanged(terminal_distribution, lp, D, H)
+    assert_values(got, want, what=f"P_T for D={D}, H={H}")
+    assert_values(terminal_distribution(lp.float(), D, H), want.float(), what=f"P_T of a float32 table, D={D}, H={H}")
 # a policy that always stops at the origin
 lp = torch.full((9, 3), -math.inf, dtype=torch.float64)
 lp[:, 2] = 0.0
-assert torch.allclose(terminal_distribution(lp, 2, 3), torch.eye(9, dtype=torch.float64)[0])
+assert_values(terminal_distribution(lp, 2, 3), torch.eye(9, dtype=torch.float64)[0], what="a policy that always stops")
+# sampling agrees with the exact distribution (a fixed seed, chi-square over the terminal states)
+st = grid_states(2, 4)
+lp = torch.log_softmax(torch.randn(16, 3, generator=g, dtype=torch.float64).masked_fill(
+    ~torch.cat([st < 3, torch.ones(16, 1, dtype=torch.bool)], 1), -math.inf), -1)
+p_T = terminal_distribution(lp, 2, 4)
+assert_samples_follow(sample_grid_trajectories(lp, 2, 4, 4000, torch.Generator().manual_seed(8)).final.tolist(),
+                      dict(enumerate(p_T.tolist())), what="terminal states sampled from the policy")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="train-intro"

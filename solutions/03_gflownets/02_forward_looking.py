@@ -67,7 +67,7 @@ print(f"{lattice.terminal_bits.shape[0]} terminal sets of {SET_SIZE} items out o
 # %% [markdown] id="energy-statement"
 # ## Exercise 1 — the partial energy (2 points)
 #
-# **Implement** `partial_energy(bits, unary, pairwise)`: `bits` a float 0/1 tensor `(..., M)` (any leading axes: a batch of trajectories of states), `unary` `(M,)`, `pairwise` `(M, M)` symmetric with zero diagonal. Return $\mathcal{E}$ with shape `(...)`. Each unordered pair counts once. The empty set has energy 0.
+# **Implement** `partial_energy(bits, unary, pairwise)`: `bits` a float 0/1 tensor `(..., M)` (any leading axes, none included: a batch of trajectories of states, or one set `(M,)`), `unary` `(M,)`, `pairwise` `(M, M)` symmetric with zero diagonal, all three of one float dtype. Return $\mathcal{E}$ with shape `(...)`, in that dtype (compute in it). Each unordered pair counts once. The empty set has energy 0. Leave all three arguments unchanged.
 #
 # *Hint:* `bits @ unary` and `((bits @ pairwise) * bits).sum(-1)`; mind the factor for pairs.
 
@@ -87,24 +87,33 @@ assert e.shape == (4,), f"one energy per set, got shape {tuple(e.shape)}"
 assert torch.allclose(e, torch.tensor([0.0, 1.0, 2.0, 5.5])), f"expected [0, 1, 2, 5.5] (each pair once), got {e.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _energy_exact(row, u, W):  # the definition: the chosen items, then each unordered pair i < j once
+    items = [i for i, b in enumerate(row) if b == 1.0]
+    return math.fsum([u[i] for i in items] + [W[i][j] for a, i in enumerate(items) for j in items[a + 1:]])
 g = torch.Generator().manual_seed(11)
-for M in (1, 5, 16):
-    u_h, W_h = random_energy(M, g, 1.3, 0.7)
-    bits = (torch.rand(4, 6, M, generator=g) < 0.5).float()
-    got = partial_energy(bits, u_h, W_h)
-    assert got.shape == (4, 6), f"leading axes must be kept, got {tuple(got.shape)}"
-    for a in range(4):
-        for b in range(6):
-            items = torch.nonzero(bits[a, b]).squeeze(1).tolist()
-            ref = sum(u_h[i].item() for i in items) + sum(W_h[i, j].item() for i in items for j in items if i < j)
-            assert abs(got[a, b].item() - ref) < 1e-4, f"M={M}: expected {ref}, got {got[a, b].item()}"
+for M, lead in [(1, (3,)), (5, (4, 6)), (16, (2, 3, 4)), (7, ()), (12, (1,))]:
+    u_h, W_h = (t.double() * 3 for t in random_energy(M, g, 1.3, 0.7))  # negative and positive terms
+    bits = (torch.rand(*lead, M, generator=g) < 0.5).double()
+    flat = bits.reshape(-1, M)
+    if flat.shape[0] >= 2:
+        flat[0], flat[1] = 0.0, 1.0  # the empty set and the full set
+        bits = flat.reshape(bits.shape)
+    want = torch.tensor([_energy_exact(r, u_h.tolist(), W_h.tolist()) for r in bits.reshape(-1, M).tolist()],
+                        dtype=torch.float64).reshape(lead)
+    got = assert_unchanged(partial_energy, bits, u_h, W_h)
+    assert_values(got, want, what=f"partial energies, M={M}, bits of shape {tuple(bits.shape)}")
+    assert_values(partial_energy(bits.float(), u_h.float(), W_h.float()), want.float(), rtol=1e-5, atol=1e-4,
+                  what=f"partial energies of float32 inputs, M={M}")
 # adding item k changes the energy by u_k + sum_{i in s} W_ik (the local signal of the background)
-u_h, W_h = random_energy(7, g)
-s = torch.tensor([1.0, 0, 1, 1, 0, 0, 0])
+u_h, W_h = (t.double() for t in random_energy(7, g))
+s = torch.tensor([1.0, 0, 1, 1, 0, 0, 0], dtype=torch.float64)
 t = s.clone()
 t[4] = 1
-delta = partial_energy(t, u_h, W_h) - partial_energy(s, u_h, W_h)
-assert abs(delta.item() - (u_h[4] + W_h[4, [0, 2, 3]].sum()).item()) < 1e-5
+assert_values(partial_energy(t, u_h, W_h) - partial_energy(s, u_h, W_h), u_h[4] + W_h[4, [0, 2, 3]].sum(),
+              what="the energy added by item 4")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-db"
@@ -123,9 +132,13 @@ assert abs(delta.item() - (u_h[4] + W_h[4, [0, 2, 3]].sum()).item()) < 1e-5
 # %% [markdown] id="db-statement"
 # ## Exercise 2 — detailed balance on sets (3 points)
 #
-# **Implement** `set_db_loss(log_F, log_pf, log_pb, log_reward, mask)` with the shapes above and `log_reward` `(B,)` ($\log R$ of each trajectory's terminal set; only used when the last edge is observed). Return the scalar mean of $(\delta^{DB}_t)^2$ over the observed edges. The values of `log_pf`, `log_pb` at unobserved edges are arbitrary.
+# **Implement** `set_db_loss(log_F, log_pf, log_pb, log_reward, mask)` with the shapes above and `log_reward` `(B,)` ($\log R$ of each trajectory's terminal set; only used when the last edge is observed). Return the scalar mean of $(\delta^{DB}_t)^2$ over the observed edges, in the dtype of the inputs.
 #
-# *Hint:* build the flows with the terminal column replaced, `torch.cat([log_F[:, :-1], log_reward[:, None]], 1)`, then slice `[:, :-1]` and `[:, 1:]`.
+# - Every entry that no observed edge uses is arbitrary (large numbers, `inf` and `-inf` included): `log_pf`, `log_pb` at unobserved edges, `log_F` after the last observed state and in the terminal column, `log_reward` of a prefix. They must change neither the loss nor its gradients (no `nan`).
+# - Gradients must flow to `log_F` and `log_pf` (no `.detach()`, not even on $\log F(s_{t+1})$).
+# - Leave every argument unchanged: build the new flows, do not write `log_reward` into `log_F`.
+#
+# *Hint:* build the flows with the terminal column replaced, `torch.cat([log_F[:, :-1], log_reward[:, None]], 1)`, then slice `[:, :-1]` and `[:, 1:]`; mask before squaring.
 
 # %% id="db-answer" nbgrader={"grade": false, "grade_id": "db-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def set_db_loss(log_F: torch.Tensor, log_pf: torch.Tensor, log_pb: torch.Tensor,
@@ -149,23 +162,59 @@ assert loss.ndim == 0, f"return a scalar, got shape {tuple(loss.shape)}"
 d = [2.0 - 0.4 - 1.5, 1.5 - 0.1 - 1.0 + math.log(2), 2.2 - 0.3 - 0.7]
 want = sum(x * x for x in d) / 3
 assert abs(loss.item() - want) < 1e-6, f"expected {want:.6f} (3 observed edges, terminal flow = log R), got {loss.item():.6f}"
+log_F_v = log_F.clone().requires_grad_(True)
+loss_v = set_db_loss(log_F_v, log_pf, log_pb, torch.tensor([1.0, 50.0]), mask)
+assert loss_v.requires_grad, "no gradient flows: do not use .detach(), .item(), torch.no_grad() or torch.tensor(...)"
+loss_v.backward()
+assert abs(log_F_v.grad[0, 1].item() - 2 * (d[1] - d[0]) / 3) < 1e-6, \
+    f"log F(s1) enters two edges (as target and as source): expected gradient {2 * (d[1] - d[0]) / 3:.6f}, got {log_F_v.grad[0, 1].item():.6f}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _set_db_exact(lF, lpf, lpb, lr, lengths, K):  # Python floats, edge by edge, the terminal flow read from the reward
+    sq = []
+    for b, L in enumerate(lengths):
+        for t in range(L):
+            nxt = lr[b] if t + 1 == K else lF[b][t + 1]
+            sq.append((lF[b][t] + lpf[b][t] - nxt - lpb[b][t]) ** 2)
+    return math.fsum(sq) / len(sq)
+
+def _set_db_sliced(lF, lpf, lpb, lr, lengths, K):  # autograd reference without a mask: slice each trajectory
+    parts = []
+    for b, L in enumerate(lengths):
+        flows = torch.cat([lF[b, :K], lr[b:b + 1]]) if L == K else lF[b, :L + 1]
+        parts.append(flows[:-1] + lpf[b, :L] - flows[1:] - lpb[b, :L])
+    return torch.cat(parts).pow(2).mean()
+
+def _garbage(lF, lpf, lpb, lr, lengths, K, pad):  # arbitrary values wherever no observed edge looks
+    lF, lr = lF.clone(), lr.clone()
+    lF[:, K] = pad
+    m = torch.arange(K)[None] < torch.tensor(lengths)[:, None]
+    for b, L in enumerate(lengths):
+        if L < K:
+            lF[b, L + 1:] = -pad
+            lr[b] = pad
+    return lF, lpf.masked_fill(~m, pad), lpb.masked_fill(~m, -pad), lr, m
 g = torch.Generator().manual_seed(13)
-for B, K in [(1, 1), (5, 4), (9, 8)]:
+for B, K, pad, scale in [(1, 1, math.inf, 1.0), (5, 4, -math.inf, 1.0), (9, 8, math.inf, 2.0), (6, 3, 1e300, 1.0),
+                         (4, 5, math.inf, 300.0), (3, 1, -math.inf, 1.0)]:
     lengths = torch.randint(1, K + 1, (B,), generator=g)
     lengths[0] = K
-    m = torch.arange(K)[None] < lengths[:, None]
-    lF = torch.randn(B, K + 1, generator=g, dtype=torch.float64)
-    lpf, lpb = (torch.randn(B, K, generator=g, dtype=torch.float64) for _ in range(2))
-    lr = torch.randn(B, generator=g, dtype=torch.float64)
-    got = set_db_loss(lF, torch.where(m, lpf, 30.0), torch.where(m, lpb, -30.0), lr, m)
-    sq = []
-    for b, L in enumerate(lengths.tolist()):  # edge by edge, the terminal flow read from the reward
-        for t in range(L):
-            nxt = lr[b].item() if t + 1 == K else lF[b, t + 1].item()
-            sq.append((lF[b, t].item() + lpf[b, t].item() - nxt - lpb[b, t].item()) ** 2)
-    assert abs(got.item() - sum(sq) / len(sq)) < 1e-9, f"B={B}, K={K}: expected {sum(sq) / len(sq)}, got {got.item()}"
+    lengths[-1] = 1 if B > 1 else K
+    L = lengths.tolist()
+    lF = torch.randn(B, K + 1, generator=g, dtype=torch.float64) * scale
+    lpf, lpb = (-torch.rand(B, K, generator=g, dtype=torch.float64) * scale for _ in range(2))
+    lr = torch.randn(B, generator=g, dtype=torch.float64) * 3
+    want = torch.tensor(_set_db_exact(lF.tolist(), lpf.tolist(), lpb.tolist(), lr.tolist(), L, K), dtype=torch.float64)
+    args = _garbage(lF, lpf, lpb, lr, L, K, pad)
+    got = assert_unchanged(set_db_loss, *args)
+    assert_values(got, want, what=f"set DB loss, B={B}, K={K}, padding {pad}")
+    assert_grads_match(set_db_loss, lambda f, p, q, r, _m: _set_db_sliced(f, p, q, r, L, K), *args, argnums=(0, 1),
+                       what=f"set DB loss, B={B}, K={K}, padding {pad}")
+    assert_values(set_db_loss(*(a.float() for a in args[:4]), args[4]), want.float(),
+                  what=f"set DB loss of float32 inputs, B={B}, K={K}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-fl"
@@ -184,7 +233,7 @@ for B, K in [(1, 1), (5, 4), (9, 8)]:
 # %% [markdown] id="fl-statement"
 # ## Exercise 3 — the FL-DB loss (3 points)
 #
-# **Implement** `fl_db_loss(log_F_tilde, log_pf, log_pb, energy, mask)`: `log_F_tilde` `(B, K+1)` (last column: the network's output at the terminal set, to be **replaced by 0**), `energy` `(B, K+1)` holding $\mathcal{E}(s_0), \dots, \mathcal{E}(s_K)$, the rest as in Exercise 2. Return the mean of $(\delta^{FL}_t)^2$ over the observed edges.
+# **Implement** `fl_db_loss(log_F_tilde, log_pf, log_pb, energy, mask)`: `log_F_tilde` `(B, K+1)` (last column: the network's output at the terminal set, to be **replaced by 0**), `energy` `(B, K+1)` holding $\mathcal{E}(s_0), \dots, \mathcal{E}(s_K)$, the rest as in Exercise 2. Return the mean of $(\delta^{FL}_t)^2$ over the observed edges, in the dtype of the inputs. As in Exercise 2, every entry that no observed edge uses is arbitrary (`inf` and `-inf` included, in `energy` too) and must change neither the loss nor its gradients; gradients must flow to `log_F_tilde` and `log_pf`; leave every argument unchanged.
 #
 # *Hint:* the only differences from Exercise 2 are the terminal column (0 instead of $\log R$) and the energy difference $\mathcal{E}(s_{t+1}) - \mathcal{E}(s_t)$ on each edge. Check the sign on a single edge: $\tilde F \equiv 1$ and $P_F = P_B$ must give $\delta = \mathcal{E}(s \to s')$.
 
@@ -209,22 +258,74 @@ loss = fl_db_loss(torch.tensor([[0.3, 1.1, 9.0], [0.2, -0.5, 9.0]]), torch.tenso
                   torch.tensor([[True, True], [True, False]]))
 d = [0.3 - 0.6 - 1.1 + 1.0, 1.1 - 0.2 - 0.0 + 0.7 + (0.4 - 1.0), 0.2 - 0.9 + 0.5 - 2.0]
 assert abs(loss.item() - sum(x * x for x in d) / 3) < 1e-6, f"expected {sum(x * x for x in d) / 3:.6f}, got {loss.item():.6f}"
+lFt_v = torch.tensor([[0.0, 7.0]], requires_grad=True)
+loss_v = fl_db_loss(lFt_v, torch.tensor([[-1.0]]), torch.tensor([[-1.0]]), torch.tensor([[2.0, 0.5]]), torch.tensor([[True]]))
+assert loss_v.requires_grad, "no gradient flows: do not use .detach(), .item(), torch.no_grad() or torch.tensor(...)"
+loss_v.backward()
+assert torch.allclose(lFt_v.grad, torch.tensor([[-3.0, 0.0]])), f"gradient 2 delta at F~(s0) and none at the replaced terminal column, got {lFt_v.grad.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _fl_exact(lFt, lpf, lpb, en, lengths, K):  # independent route: plain DB on F(s) = F~(s) exp(-E(s)), F(x) = exp(-E(x))
+    sq = []
+    for b, L in enumerate(lengths):
+        logF = [lFt[b][t] - en[b][t] for t in range(K)] + [-en[b][K]]
+        sq += [(logF[t] + lpf[b][t] - logF[t + 1] - lpb[b][t]) ** 2 for t in range(L)]
+    return math.fsum(sq) / len(sq)
+
+def _fl_sliced(lFt, lpf, lpb, en, lengths, K):  # autograd reference without a mask: slice each trajectory
+    parts = []
+    for b, L in enumerate(lengths):
+        f = torch.cat([lFt[b, :K], lFt.new_zeros(1)])[:L + 1]
+        parts.append(f[:-1] + lpf[b, :L] - f[1:] - lpb[b, :L] + en[b, 1:L + 1] - en[b, :L])
+    return torch.cat(parts).pow(2).mean()
+
+def _garbage(lFt, lpf, lpb, en, lengths, K, pad):  # arbitrary values wherever no observed edge looks
+    lFt, en = lFt.clone(), en.clone()
+    lFt[:, K] = pad
+    m = torch.arange(K)[None] < torch.tensor(lengths)[:, None]
+    for b, L in enumerate(lengths):
+        lFt[b, L + 1:] = -pad
+        en[b, L + 1:] = pad
+    return lFt, lpf.masked_fill(~m, pad), lpb.masked_fill(~m, -pad), en, m
 g = torch.Generator().manual_seed(17)
-for B, K in [(1, 1), (6, 3), (10, 8)]:
+for B, K, pad, scale in [(1, 1, math.inf, 1.0), (6, 3, -math.inf, 1.0), (10, 8, math.inf, 2.0), (5, 4, 1e300, 1.0),
+                         (4, 6, math.inf, 300.0), (3, 1, -math.inf, 1.0)]:
     lengths = torch.randint(1, K + 1, (B,), generator=g)
     lengths[0] = K
-    m = torch.arange(K)[None] < lengths[:, None]
-    lFt, en = (torch.randn(B, K + 1, generator=g, dtype=torch.float64) for _ in range(2))
-    lpf, lpb = (torch.randn(B, K, generator=g, dtype=torch.float64) for _ in range(2))
-    got = fl_db_loss(lFt, torch.where(m, lpf, 30.0), torch.where(m, lpb, 30.0), en, m)
-    # independent route: plain DB on the flows F(s) = F~(s) exp(-E(s)), with F(terminal) = exp(-E(x))
-    logF = lFt - en
-    logF[:, -1] = -en[:, -1]
-    sq = [(logF[b, t] + lpf[b, t] - logF[b, t + 1] - lpb[b, t]).item() ** 2
-          for b, L in enumerate(lengths.tolist()) for t in range(L)]
-    assert abs(got.item() - sum(sq) / len(sq)) < 1e-9, f"B={B}, K={K}: expected {sum(sq) / len(sq)}, got {got.item()}"
+    lengths[-1] = 1 if B > 1 else K
+    L = lengths.tolist()
+    lFt, en = (torch.randn(B, K + 1, generator=g, dtype=torch.float64) * scale for _ in range(2))
+    lpf, lpb = (-torch.rand(B, K, generator=g, dtype=torch.float64) * scale for _ in range(2))
+    want = torch.tensor(_fl_exact(lFt.tolist(), lpf.tolist(), lpb.tolist(), en.tolist(), L, K), dtype=torch.float64)
+    args = _garbage(lFt, lpf, lpb, en, L, K, pad)
+    got = assert_unchanged(fl_db_loss, *args)
+    assert_values(got, want, what=f"FL-DB loss, B={B}, K={K}, padding {pad}")
+    assert_grads_match(fl_db_loss, lambda f, p, q, e, _m: _fl_sliced(f, p, q, e, L, K), *args, argnums=(0, 1),
+                       what=f"FL-DB loss, B={B}, K={K}, padding {pad}")
+    assert_values(fl_db_loss(*(a.float() for a in args[:4]), args[4]), want.float(),
+                  what=f"FL-DB loss of float32 inputs, B={B}, K={K}")
+# whole trajectories as the training loop builds them: random orders of adding items, their exact partial energies
+M, K, N = 9, 5, 12
+u_h, W_h = (t.double() for t in random_energy(M, g))
+order = torch.stack([torch.randperm(M, generator=g)[:K] for _ in range(N)])
+visited = torch.zeros(N, K + 1, M, dtype=torch.float64)
+for t in range(K):
+    visited[:, t + 1] = visited[:, t]
+    visited[torch.arange(N), t + 1, order[:, t]] = 1.0
+uu, WW = u_h.tolist(), W_h.tolist()
+en = torch.tensor([[math.fsum([uu[i] * s[i] for i in range(M)] + [WW[i][j] * s[i] * s[j] for i in range(M) for j in range(i)])
+                    for s in traj] for traj in visited.tolist()], dtype=torch.float64)
+lFt, lpf = torch.randn(N, K + 1, generator=g, dtype=torch.float64), -torch.rand(N, K, generator=g, dtype=torch.float64) * 3
+lpb = -torch.log(torch.arange(1, K + 1, dtype=torch.float64)).expand(N, K)
+L = torch.randint(1, K + 1, (N,), generator=g).tolist()
+args = _garbage(lFt, lpf, lpb, en, L, K, math.inf)
+want = torch.tensor(_fl_exact(lFt.tolist(), lpf.tolist(), lpb.tolist(), en.tolist(), L, K), dtype=torch.float64)
+assert_values(assert_unchanged(fl_db_loss, *args), want, what="FL-DB on prefixes of sampled set trajectories")
+assert_grads_match(fl_db_loss, lambda f, p, q, e, _m: _fl_sliced(f, p, q, e, L, K), *args, argnums=(0, 1),
+                   what="FL-DB on prefixes of sampled set trajectories")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="train-intro"

@@ -73,11 +73,11 @@ generator = setup_lesson(
 #
 # Different trajectories can write the same solution: $3 \times 8$ and $8 \times 3$, or $(1+2)+3$ reached by combining the numbers in another order. To count *different* solutions we need a canonical form. Here two expressions are the same solution when one can be turned into the other by swapping the operands of some $+$ or $\times$ nodes (commutativity only; $(1+2)+3$ and $1+(2+3)$ stay different).
 #
-# An expression is an `int` (a leaf) or a tuple `(op, left, right)` with `op` in `'+'`, `'-'`, `'*'`, `'/'` (what `trajectory_expression` builds). **Implement** `canonical(expr) -> str`:
+# An expression is a non-negative `int` (a leaf) or a tuple `(op, left, right)` with `op` in `'+'`, `'-'`, `'*'`, `'/'` (what `trajectory_expression` builds). **Implement** `canonical(expr) -> str`:
 # - a leaf `n` gives `str(n)`;
-# - a node gives `"(" + L + op + R + ")"` where `L`, `R` are the canonical strings of its operands, and for `+` and `*` the two strings are put in increasing order (Python's `<` on strings); `-` and `/` keep their order.
+# - a node gives `"(" + L + op + R + ")"` where `L`, `R` are the canonical strings of its operands, and for `+` and `*` the two strings are put in increasing order (Python's `<` on strings, so `"10" < "9"` and `"(2*5)" < "3"`; equal strings in either order); `-` and `/` keep their order.
 #
-# For example `canonical(('+', 3, ('*', 5, 2))) == "((2*5)+3)"`, because `"(2*5)" < "3"`.
+# For example `canonical(('+', 3, ('*', 5, 2))) == "((2*5)+3)"`, because `"(2*5)" < "3"`, and `canonical(('+', 9, 10)) == "(10+9)"`.
 #
 # *Hint:* recursion; canonicalise the children first, then order them.
 
@@ -100,6 +100,7 @@ assert canonical(7) == "7", "a leaf is its number"
 assert canonical(("+", 3, ("*", 5, 2))) == "((2*5)+3)", f"got {canonical(('+', 3, ('*', 5, 2)))!r}"
 assert canonical(("*", 8, 3)) == canonical(("*", 3, 8)) == "(3*8)", "* is commutative"
 assert canonical(("-", 8, 3)) == "(8-3)" and canonical(("-", 3, 8)) == "(3-8)", "- keeps its order"
+assert canonical(("+", 9, 10)) == "(10+9)", f"order by string, not by value: got {canonical(('+', 9, 10))!r}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
 import random as _random
@@ -112,9 +113,16 @@ def _ref(e):  # independent formulation: nested tuples with the commutative oper
     ka, kb = _ref(a), _ref(b)
     return (op, tuple(sorted([ka, kb], key=repr))) if op in "+*" else (op, (ka, kb))
 
+def _ref_string(e):  # the exact string: of the two concatenations of a commutative node, the smaller one
+    if isinstance(e, int):
+        return str(e)
+    op, a, b = e
+    sa, sb = _ref_string(a), _ref_string(b)
+    return min(f"({sa}{op}{sb})", f"({sb}{op}{sa})") if op in "+*" else f"({sa}{op}{sb})"
+
 def _random_expr(rng, depth):
     if depth == 0 or rng.random() < 0.3:
-        return rng.randint(1, 13)
+        return rng.choice([rng.randint(1, 13), rng.randint(0, 120)])
     return (rng.choice("+-*/"), _random_expr(rng, depth - 1), _random_expr(rng, depth - 1))
 
 def _swap_some(rng, e):
@@ -125,8 +133,9 @@ def _swap_some(rng, e):
     return (op, b, a) if op in "+*" and rng.random() < 0.5 else (op, a, b)
 
 rng = _random.Random(0)
-exprs = [_random_expr(rng, 3) for _ in range(300)]
+exprs = [_random_expr(rng, 4) for _ in range(400)]
 for e in exprs:
+    assert canonical(e) == _ref_string(e), f"canonical({e}): expected {_ref_string(e)!r}, got {canonical(e)!r}"
     assert canonical(_swap_some(rng, e)) == canonical(e), f"commuted copies of {e} must match"
 for e1 in exprs[:120]:
     for e2 in exprs[:120]:
@@ -134,6 +143,14 @@ for e1 in exprs[:120]:
 assert canonical(("+", 1, ("*", 2, 3))) != canonical(("*", ("+", 1, 2), 3)), "keep the parentheses"
 assert canonical(("/", ("+", 1, 2), ("-", 4, 5))) == "((1+2)/(4-5))"
 assert canonical(("*", ("+", 12, 1), 10)) == "((1+12)*10)", "order by string, not by value"
+assert canonical(("+", 13, 2)) == "(13+2)" and canonical(("*", 2, 13)) == "(13*2)", "order by string, not by value"
+assert canonical(("+", ("-", 5, 4), ("-", 5, 4))) == "((5-4)+(5-4))", "equal operands"
+assert canonical(("-", ("*", 4, 3), ("+", 1, 11))) == "((3*4)-(1+11))", "sort inside - and / too"
+assert canonical(0) == "0" and canonical(("/", 0, 5)) == "(0/5)"
+deep = 1
+for k in range(2, 40):
+    deep = ("+", deep, k) if k % 2 else ("*", k, deep)
+assert canonical(deep) == _ref_string(deep), "a deep expression"
 # the canonical form of each real solution of a puzzle evaluates to 24
 _e = Game24([(4, 4, 10, 10)])
 assert {canonical(x) for x in _e.solution_expressions(0)} == {"(((10*10)-4)/4)"}
@@ -142,7 +159,7 @@ assert {canonical(x) for x in _e.solution_expressions(0)} == {"(((10*10)-4)/4)"}
 # %% [markdown] id="stats-statement"
 # ## Exercise 2 — counting solutions and their entropy (2 points)
 #
-# Given the canonical strings of the **correct** attempts on one puzzle (a list, possibly empty, with repeats), **implement** `solution_stats(solutions) -> (n_distinct, entropy)`: the number of distinct strings, and the Shannon entropy in **nats** of their empirical distribution, $H = -\sum_e \hat p_e \log \hat p_e$ with $\hat p_e = \text{count}(e) / \text{len(solutions)}$. An empty list gives `(0, 0.0)`; one solution repeated gives entropy 0.
+# Given the canonical strings of the **correct** attempts on one puzzle (a list, possibly empty, with repeats), **implement** `solution_stats(solutions) -> (n_distinct, entropy)`: the number of distinct strings (an `int`), and the Shannon entropy in **nats** of their empirical distribution (a `float`), $H = -\sum_e \hat p_e \log \hat p_e$ with $\hat p_e = \text{count}(e) / \text{len(solutions)}$. An empty list gives `(0, 0.0)`; one solution repeated gives entropy 0. Strings that differ in any character (case included) are different solutions. Leave the list unchanged.
 #
 # *Hint:* `collections.Counter`.
 
@@ -166,16 +183,38 @@ n, h = solution_stats(["a", "b", "a", "b"])
 assert n == 2 and abs(h - math.log(2)) < 1e-9, f"two equally frequent solutions: (2, log 2), got {(n, h)}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from fractions import Fraction
+
+from utils.testing import assert_unchanged, assert_values
+
+
+def _stats_ref(sols):  # exact probabilities (fractions) from a sort, then the entropy with an exactly rounded sum
+    runs, last = [], object()
+    for s in sorted(sols):
+        if s == last:
+            runs[-1] += 1
+        else:
+            runs.append(1)
+            last = s
+    probs = [Fraction(c, len(sols)) for c in runs]
+    return len(runs), math.fsum(-float(p) * math.log(float(p)) for p in probs)
 g = np.random.default_rng(4)
-for size in (1, 5, 50, 400):
-    sols = [f"s{v}" for v in g.integers(0, 12, size)]
-    values, counts = np.unique(sols, return_counts=True)
-    p = counts / counts.sum()
-    n, h = solution_stats(sols)
-    assert n == len(values) and isinstance(n, int), (n, len(values))
-    assert abs(h - float(-(p * np.log(p)).sum())) < 1e-9, f"entropy of {size} samples: expected {-(p * np.log(p)).sum()}, got {h}"
-n, h = solution_stats(["x"] * 3 + ["y"])
-assert abs(h - (-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))) < 1e-12
+for size, kinds in [(1, 12), (2, 2), (5, 12), (50, 12), (400, 12), (1000, 3), (37, 200)]:
+    sols = [f"s{v}" for v in g.integers(0, kinds, size)]
+    n, h = assert_unchanged(solution_stats, sols)
+    want_n, want_h = _stats_ref(sols)
+    assert type(n) is int and n == want_n, f"{size} solutions: expected {want_n} distinct (an int), got {n!r}"
+    assert isinstance(h, float), f"the entropy must be a float, got {type(h).__name__}"
+    assert_values(h, want_h, rtol=1e-12, atol=1e-12, what=f"the entropy of {size} solutions")
+assert_values(solution_stats(["x"] * 3 + ["y"])[1], -(0.75 * math.log(0.75) + 0.25 * math.log(0.25)),
+              rtol=1e-12, atol=1e-12, what="entropy of (3/4, 1/4)")
+assert solution_stats(["(1+2)", "(2+1)", "(1+2)"])[0] == 2, "the strings are taken as given"
+n, h = solution_stats(["a", "A"])
+assert n == 2 and abs(h - math.log(2)) < 1e-12, f"'a' and 'A' are two solutions: (2, log 2), got {(n, h)}"
+n, h = solution_stats(["only"])
+assert n == 1 and abs(h) < 1e-15, f"one solution: (1, 0.0), got {(n, h)}"
+n, h = solution_stats([f"e{i}" for i in range(64)])
+assert n == 64 and abs(h - math.log(64)) < 1e-12, f"64 different solutions once each: (64, log 64), got {(n, h)}"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="loo-statement"
@@ -187,7 +226,7 @@ assert abs(h - (-(0.75 * math.log(0.75) + 0.25 * math.log(0.25)))) < 1e-12
 #
 # The baseline does not depend on $\tau_i$, so the gradient stays unbiased, and it needs no value network.
 #
-# **Implement** `leave_one_out_advantage(rewards)` for a float tensor `(P, k)` (row = puzzle, column = attempt), returning `(P, k)`. Raise `ValueError` if `k < 2`.
+# **Implement** `leave_one_out_advantage(rewards)` for a float tensor `(P, k)` (row = puzzle, column = attempt; rewards may be any real numbers), returning a new `(P, k)` tensor of the same dtype, computed in it; leave `rewards` unchanged. Raise `ValueError` if `k < 2` (`k = 1` or `k = 0`).
 #
 # *Hint:* the sum over $j \ne i$ is the row sum minus $r_i$.
 
@@ -209,26 +248,31 @@ assert torch.allclose(a, torch.tensor([[2 / 3, -2 / 3, -2 / 3, 2 / 3]])), f"expe
 assert torch.allclose(leave_one_out_advantage(torch.ones(3, 5)), torch.zeros(3, 5)), "all equal rewards: no advantage"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+import fractions
+
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
 g = torch.Generator().manual_seed(9)
-for P, k in [(1, 2), (4, 3), (6, 8)]:
-    r = torch.rand(P, k, generator=g, dtype=torch.float64)
-    got = leave_one_out_advantage(r)
-    ref = torch.tensor([[r[p, i].item() - sum(r[p, j].item() for j in range(k) if j != i) / (k - 1)
-                         for i in range(k)] for p in range(P)], dtype=torch.float64)
-    assert torch.allclose(got, ref, atol=1e-12), f"P={P}, k={k}"
-    assert torch.allclose(got.sum(-1), torch.zeros(P, dtype=torch.float64), atol=1e-12) or k == 1
-try:
-    leave_one_out_advantage(torch.ones(3, 1))
-except ValueError:
-    pass
-else:
-    raise AssertionError("k = 1 must raise ValueError")
+for P, k, kind in [(1, 2, "rand"), (4, 3, "signed"), (6, 8, "signed"), (3, 5, "ties"), (2, 64, "signed"), (5, 2, "ties")]:
+    r = torch.randn(P, k, generator=g, dtype=torch.float64) * 10
+    if kind == "rand":
+        r = torch.rand(P, k, generator=g, dtype=torch.float64)
+    elif kind == "ties":
+        r = torch.round(r / 10)  # integers with repeats, as success indicators are
+    # exact reference: r_i minus the mean of the others, in rational arithmetic
+    ref = torch.tensor([[float(fractions.Fraction(r[p, i].item()) - sum(fractions.Fraction(r[p, j].item()) for j in range(k) if j != i)
+                              / (k - 1)) for i in range(k)] for p in range(P)], dtype=torch.float64)
+    got = assert_unchanged(leave_one_out_advantage, r)
+    assert_values(got, ref, what=f"advantages, P={P}, k={k} ({kind} rewards)")
+    assert_values(leave_one_out_advantage(r.float()), ref.float(), what=f"advantages of float32 rewards, P={P}, k={k}")
+for bad in (torch.ones(3, 1), torch.ones(1, 1, dtype=torch.float64), torch.ones(2, 0)):
+    assert_raises(ValueError, leave_one_out_advantage, bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="tb-statement"
 # ## Exercise 4 — trajectory balance on a tree, conditioned on the puzzle (2 points)
 #
-# **Implement** `conditional_tb_loss(log_Z, log_pf_sum, log_reward)`: all three float `(B,)` — $\log Z_\theta(c_b)$ of each trajectory's puzzle, $\sum_t \log P_F$ along the trajectory, $\log R(\tau_b)$. Return the scalar mean of $\mathcal{L}_{TB}$ over the batch ($P_B = 1$ on a tree, so there is no backward term).
+# **Implement** `conditional_tb_loss(log_Z, log_pf_sum, log_reward)`: all three float `(B,)` — $\log Z_\theta(c_b)$ of each trajectory's puzzle, $\sum_t \log P_F$ along the trajectory, $\log R(\tau_b)$. Return the scalar mean of $\mathcal{L}_{TB}$ over the batch ($P_B = 1$ on a tree, so there is no backward term), in the dtype of the inputs. Training differentiates it: gradients must flow to `log_Z` and `log_pf_sum` (no `.detach()`, `.item()` or `torch.tensor(...)` of computed values). Leave the arguments unchanged.
 #
 # *Hint:* one line; the notebook-01 loss without $P_B$ and with one $\log Z$ per trajectory.
 
@@ -244,17 +288,34 @@ def conditional_tb_loss(log_Z: torch.Tensor, log_pf_sum: torch.Tensor, log_rewar
 loss = conditional_tb_loss(torch.tensor([1.0, 2.0]), torch.tensor([-3.0, -1.0]), torch.tensor([0.0, -10.0]))
 assert loss.ndim == 0, f"return a scalar, got shape {tuple(loss.shape)}"
 assert abs(loss.item() - ((1 - 3) ** 2 + (2 - 1 + 10) ** 2) / 2) < 1e-6, f"expected 62.5, got {loss.item()}"
+lz_v, lpf_v = torch.tensor([1.0, 2.0], requires_grad=True), torch.tensor([-3.0, -1.0], requires_grad=True)
+loss_v = conditional_tb_loss(lz_v, lpf_v, torch.tensor([0.0, -10.0]))
+assert loss_v.requires_grad, "no gradient flows: do not use .detach(), .item(), torch.no_grad() or torch.tensor(...)"
+loss_v.backward()
+assert lz_v.grad is not None and lpf_v.grad is not None, "gradients must flow to log_Z and log_pf_sum"
+assert torch.allclose(lz_v.grad, torch.tensor([-2.0, 11.0])), f"d loss / d log_Z(c_b) = 2 residual_b / B, got {lz_v.grad}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _tb_loop(lz, lpf, lr):  # autograd reference: one trajectory at a time, summed, divided by B
+    total = 0
+    for b in range(lz.shape[0]):
+        total = total + (lz[b] + lpf[b] - lr[b]) * (lz[b] + lpf[b] - lr[b])
+    return total / lz.shape[0]
 g = torch.Generator().manual_seed(21)
-for B in (1, 7, 64):
-    lz = torch.randn(B, generator=g, dtype=torch.float64, requires_grad=True)
-    lpf, lr = torch.randn(B, generator=g, dtype=torch.float64), torch.randn(B, generator=g, dtype=torch.float64)
-    got = conditional_tb_loss(lz, lpf, lr)
-    ref = sum((lz[b].item() + lpf[b].item() - lr[b].item()) ** 2 for b in range(B)) / B
-    assert abs(got.item() - ref) < 1e-10, f"B={B}: expected {ref}, got {got.item()}"
-    got.backward()
-    assert torch.allclose(lz.grad, 2 * (lz.detach() + lpf - lr) / B), "gradient in log Z"
+for B, scale in [(1, 1.0), (7, 1.0), (64, 5.0), (16, 300.0)]:
+    lz = torch.randn(B, generator=g, dtype=torch.float64) * scale
+    lpf = -torch.rand(B, generator=g, dtype=torch.float64) * scale * 3
+    lr = torch.where(torch.rand(B, generator=g) < 0.5, 0.0, -10.0).double()  # success or failure, as in training
+    want = torch.tensor(math.fsum((a + b - c) ** 2 for a, b, c in zip(lz.tolist(), lpf.tolist(), lr.tolist())) / B,
+                        dtype=torch.float64)
+    got = assert_unchanged(conditional_tb_loss, lz, lpf, lr)
+    assert_values(got, want, what=f"conditional TB loss, B={B}")
+    assert_grads_match(conditional_tb_loss, _tb_loop, lz, lpf, lr, argnums=(0, 1), what=f"conditional TB loss, B={B}")
+    assert_values(conditional_tb_loss(lz.float(), lpf.float(), lr.float()), want.float(),
+                  what=f"conditional TB loss of float32 inputs, B={B}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="data-intro"

@@ -81,9 +81,10 @@ for text, r in zip(decode(samples), true_reward(samples).tolist(), strict=True):
 #
 # $$\mathcal{L}(\phi) = -\frac{1}{N}\sum_{i=1}^{N} \log \sigma\big(r_\phi(y_w^{(i)}) - r_\phi(y_l^{(i)})\big).$$
 #
-# **Implement** `bradley_terry_loss(r_chosen, r_rejected)`: two float tensors of shape `(N,)` (rewards of the chosen and the rejected answers), returning the scalar mean loss. It must stay finite for large reward gaps in either direction (e.g. a gap of −200).
+# **Implement** `bradley_terry_loss(r_chosen, r_rejected)`: two float tensors of shape `(N,)` (rewards of the chosen and the rejected answers), returning the scalar mean loss in their dtype (float64 in, float64 out: compute in that precision).
+# The reward model is trained through this loss, so gradients must flow to **both** `r_chosen` and `r_rejected`, and the loss and its gradients must stay finite for large reward gaps in either direction (e.g. gaps of ±200, or ±800 in float64). Leave the inputs unchanged.
 #
-# *Hint:* `torch.log(torch.sigmoid(x))` underflows to `-inf` for `x = -200`; `F.logsigmoid` does not.
+# *Hint:* `torch.log(torch.sigmoid(x))` underflows to `-inf` for `x = -200`; `F.logsigmoid` does not. A `torch.where` that picks a "stable branch" still back-propagates through the other one, which can be `inf`: its gradient is then NaN.
 
 # %% id="bt-answer" nbgrader={"grade": false, "grade_id": "bt-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def bradley_terry_loss(r_chosen: torch.Tensor, r_rejected: torch.Tensor) -> torch.Tensor:
@@ -102,23 +103,44 @@ assert abs(bradley_terry_loss(torch.tensor([1.0]), torch.tensor([0.0])).item() -
 assert bradley_terry_loss(torch.tensor([2.0]), torch.tensor([0.0])) < bradley_terry_loss(torch.tensor([0.0]), torch.tensor([2.0])), \
     "preferring the chosen answer must lower the loss"
 assert torch.isfinite(bradley_terry_loss(torch.tensor([-200.0]), torch.tensor([0.0]))), "large negative gaps must stay finite"
+_a = torch.tensor([0.0, -200.0], requires_grad=True)
+_loss = bradley_terry_loss(_a, torch.zeros(2))
+assert _loss.requires_grad, "the loss must stay differentiable: no .detach(), torch.no_grad() or torch.tensor(...) on computed values"
+_loss.backward()
+assert torch.isfinite(_a.grad).all(), f"the gradient must stay finite for large gaps, got {_a.grad.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(11)
-for n in (1, 7, 300):
-    a = torch.randn(n, generator=g, dtype=torch.float64) * 4
-    b = torch.randn(n, generator=g, dtype=torch.float64) * 4
-    # independent formulation: the softmax over the two answers, via logsumexp
-    ref = (torch.logsumexp(torch.stack([a, b]), dim=0) - a).mean()
-    got = bradley_terry_loss(a, b)
-    assert got.dim() == 0 and torch.allclose(got, ref, atol=1e-9), (n, got, ref)
-big = bradley_terry_loss(torch.tensor([-200.0, 300.0], dtype=torch.float64), torch.tensor([0.0, 0.0], dtype=torch.float64))
-assert abs(big.item() - 100.0) < 1e-6, f"gaps -200 and +300: losses 200 and 0, mean 100, got {big.item()}"
-# gradient: d loss / d r_chosen_i = -(1 - sigmoid(gap_i)) / N
-a = torch.tensor([0.3, -1.2, 2.0], requires_grad=True)
-b = torch.tensor([0.0, 0.5, -1.0])
-bradley_terry_loss(a, b).backward()
-assert torch.allclose(a.grad, -(1 - torch.sigmoid(a.detach() - b)) / 3, atol=1e-6), "wrong gradient: is it the mean?"
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _bt_exact(a, b):
+    """Independent formulation: -log sigmoid(d) = max(-d, 0) + log1p(exp(-|d|)), pair by pair in Python floats."""
+    gaps = [x - y for x, y in zip(a.tolist(), b.tolist())]
+    return math.fsum(max(-d, 0.0) + math.log1p(math.exp(-abs(d))) for d in gaps) / len(gaps)
+
+
+def _bt_softmax(a, b):
+    """Independent formulation for gradients: the negative log-probability of a two-way softmax."""
+    return (torch.logaddexp(a, b) - a).mean()
+
+
+_g = torch.Generator().manual_seed(11)
+_cases = []
+for _n in (1, 2, 7, 300):
+    _cases.append((torch.randn(_n, generator=_g, dtype=torch.float64) * 4, torch.randn(_n, generator=_g, dtype=torch.float64) * 4))
+_t = torch.randn(6, generator=_g, dtype=torch.float64)
+_cases.append((_t, _t.clone()))  # ties: every gap is 0
+_cases.append((torch.round(_t * 2) / 2, torch.round(_t.flip(0) * 2) / 2))  # some ties among negative rewards
+_big = torch.tensor([50.0, -50.0, 800.0, -800.0, 0.0, 3.0], dtype=torch.float64)
+_cases.append((_big, torch.zeros(6, dtype=torch.float64)))  # large gaps in both directions
+_cases.append((torch.full((3,), -5.0, dtype=torch.float64), torch.tensor([795.0, -805.0, 45.0], dtype=torch.float64)))
+for _ca, _cb in _cases:
+    _got = assert_unchanged(bradley_terry_loss, _ca, _cb)  # must not write into its arguments
+    assert_values(_got, torch.tensor(_bt_exact(_ca, _cb), dtype=torch.float64), what=f"the loss for N={_ca.shape[0]}")
+    # both rewards come from the trained reward model: gradients to both, finite, exact
+    assert_grads_match(bradley_terry_loss, _bt_softmax, _ca, _cb, what=f"bradley_terry_loss (N={_ca.shape[0]})")
+assert_values(bradley_terry_loss(_big.float(), torch.zeros(6)), torch.tensor(_bt_exact(_big, torch.zeros(6)), dtype=torch.float32),
+              what="the loss for float32 inputs")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="features-background"
@@ -129,7 +151,7 @@ assert torch.allclose(a.grad, -(1 - torch.sigmoid(a.detach() - b)) / 3, atol=1e-
 # - **bag of tokens** (weak): $f(y)_v = \#\{t : y_t = v\}$, 16 counts;
 # - **tokens and bigrams** (stronger): the 16 counts, followed by $16 \times 16$ bigram counts $f(y)_{16 + 16a + b} = \#\{t : (y_t, y_{t+1}) = (a, b)\}$.
 #
-# **Implement** `ngram_features(tokens, bigrams)`: `tokens` is a long tensor `(N, L)` of ids in `[0, 16)`; return a float32 tensor `(N, 16)` of token counts, or `(N, 16 + 256)` with the bigram counts appended when `bigrams=True`. A sequence of length $L$ has $L-1$ bigrams.
+# **Implement** `ngram_features(tokens, bigrams)`: `tokens` is a long tensor `(N, L)` of ids in `[0, 16)`; return a float32 tensor `(N, 16)` of token counts, or `(N, 16 + 256)` with the bigram counts appended when `bigrams=True`. A sequence of length $L$ has $L-1$ bigrams ($L = 1$ is allowed: no bigrams, all bigram counts 0). Leave `tokens` unchanged.
 #
 # *Hint:* `F.one_hot(tokens, VOCAB_SIZE).sum(dim=1)` counts tokens; a bigram $(a, b)$ is the single id $16a + b$.
 
@@ -159,20 +181,30 @@ assert both[0, VOCAB_SIZE + 3 * 16 + 3] == 1 and both[0, VOCAB_SIZE + 3 * 16 + 5
 assert both[:, VOCAB_SIZE:].sum() == 3, "a sequence of length 4 has 3 bigrams"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(12)
-for n, length in ((1, 2), (5, 10), (40, 7)):
-    toks = torch.randint(0, VOCAB_SIZE, (n, length), generator=g)
-    toks[0, :2] = torch.tensor([4, 9])  # an asymmetric bigram, so a transposed index is caught
-    expected = torch.zeros(n, VOCAB_SIZE + VOCAB_SIZE ** 2)
-    for i, row in enumerate(toks.tolist()):  # independent formulation: a plain loop
+from utils.testing import assert_unchanged, assert_values
+
+
+def _features_loop(toks):
+    """Independent formulation: a plain loop over positions."""
+    out = torch.zeros(toks.shape[0], VOCAB_SIZE + VOCAB_SIZE ** 2)
+    for i, row in enumerate(toks.tolist()):
         for t, v in enumerate(row):
-            expected[i, v] += 1
+            out[i, v] += 1
             if t + 1 < len(row):
-                expected[i, VOCAB_SIZE + 16 * v + row[t + 1]] += 1
-    got = ngram_features(toks, bigrams=True)
-    assert got.dtype == torch.float32 and got.shape == expected.shape
-    assert torch.equal(got, expected), f"wrong counts for a batch of shape {(n, length)}"
-    assert torch.equal(ngram_features(toks, bigrams=False), expected[:, :VOCAB_SIZE])
+                out[i, VOCAB_SIZE + VOCAB_SIZE * v + row[t + 1]] += 1
+    return out
+
+
+_g = torch.Generator().manual_seed(12)
+_batches = [torch.randint(0, VOCAB_SIZE, (n, length), generator=_g) for n, length in ((1, 2), (5, 10), (40, 7), (3, 1), (1, 1))]
+_batches[1][0, :2] = torch.tensor([4, 9])  # an asymmetric bigram, so a transposed index is caught
+_batches.append(torch.tensor([[15, 15, 15, 0], [0, 15, 0, 15], [7, 7, 7, 7]]))  # the extreme ids, repeats, stutters
+for _toks in _batches:
+    _expected = _features_loop(_toks)
+    for _flag, _cols in ((True, _expected.shape[1]), (False, VOCAB_SIZE)):
+        _got = assert_unchanged(ngram_features, _toks, bigrams=_flag)  # must not write into tokens
+        assert_values(_got, _expected[:, :_cols], rtol=0, atol=0,
+                      what=f"ngram_features(bigrams={_flag}) of a batch of shape {tuple(_toks.shape)}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="fit-background"
@@ -225,7 +257,7 @@ print("bag-of-tokens weights:", " ".join(f"{v}:{w:+.2f}" for v, w in enumerate(p
 #
 # where $T$ is the labelling temperature ($P(a \succ b) = \sigma((r_a - r_b)/T)$; our data uses $T = 1$).
 #
-# **Implement** `label_noise_ceiling(true_chosen, true_rejected, temperature=1.0)`: two `(N,)` float tensors of true rewards; return the ceiling as a Python float. It must not depend on which answer was labelled "chosen".
+# **Implement** `label_noise_ceiling(true_chosen, true_rejected, temperature=1.0)`: two `(N,)` float tensors of true rewards (any sign, possibly equal) and a temperature $T > 0$; return the ceiling as a Python float, computed in the dtype of the inputs (float64 inputs: a float64-accurate result). It must not depend on which answer was labelled "chosen". Leave the inputs unchanged.
 #
 # *Hint:* pairs with equal rewards contribute $\sigma(0) = 1/2$.
 
@@ -246,18 +278,37 @@ assert abs(label_noise_ceiling(torch.tensor([0.0]), torch.tensor([2.0])) - 1 / (
     "the ceiling must not depend on which answer was chosen"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _ceiling_exact(a, b, temp):
+    """Independent formulation: 1 / (1 + exp(-|gap| / T)) pair by pair in Python floats, an exact sum."""
+    return math.fsum(1 / (1 + math.exp(-abs(x - y) / temp)) for x, y in zip(a.tolist(), b.tolist())) / a.shape[0]
+
+
 assert abs(label_noise_ceiling(torch.tensor([3.0]), torch.tensor([1.0]), temperature=2.0) - 1 / (1 + math.exp(-1))) < 1e-6, "divide the gap by T"
+_g = torch.Generator().manual_seed(13)
+_cases = [(torch.randn(n, generator=_g, dtype=torch.float64) * 3, torch.randn(n, generator=_g, dtype=torch.float64) * 3) for n in (1, 5, 400)]
+_t = torch.round(torch.randn(9, generator=_g, dtype=torch.float64) * 2) / 2 - 4  # negative rewards, many ties
+_cases += [(_t, _t.flip(0)), (_t, _t.clone()), (torch.tensor([800.0, -800.0, 0.1], dtype=torch.float64), torch.zeros(3, dtype=torch.float64))]
+for _ca, _cb in _cases:
+    for _temp in (0.5, 1.0, 3.0):
+        _got = assert_unchanged(label_noise_ceiling, _ca, _cb, temperature=_temp)  # must not write into its arguments
+        assert isinstance(_got, float), f"return a Python float, got {type(_got).__name__}"
+        _want = _ceiling_exact(_ca, _cb, _temp)
+        assert_values(_got, _want, rtol=1e-12, atol=1e-13, what=f"the ceiling for N={_ca.shape[0]}, T={_temp} (compute in float64)")
+        assert_values(label_noise_ceiling(_cb, _ca, temperature=_temp), _want, rtol=1e-12, atol=1e-13,
+                      what="the ceiling with chosen and rejected swapped")
+assert_values(label_noise_ceiling(_t.float(), _t.flip(0).float()), _ceiling_exact(_t, _t.flip(0), 1.0), rtol=1e-6, atol=1e-7,
+              what="the ceiling for float32 inputs")
 # independent formulation: simulate the labels and score the oracle that bets on the larger true reward
-g = torch.Generator().manual_seed(13)
-ra = torch.randn(200_000, generator=g) * 2
-rb = torch.randn(200_000, generator=g) * 2
-for temp in (0.5, 1.0, 3.0):
-    a_wins = torch.rand(200_000, generator=g) < torch.sigmoid((ra - rb) / temp)
-    oracle = ((ra > rb) == a_wins).float().mean().item()
-    got = label_noise_ceiling(ra, rb, temperature=temp)
-    assert abs(got - oracle) < 0.005, f"T={temp}: simulated oracle accuracy {oracle:.4f}, got {got:.4f}"
-    got_swapped = label_noise_ceiling(rb, ra, temperature=temp)
-    assert abs(got - got_swapped) < 1e-6
+_ra = torch.randn(200_000, generator=_g, dtype=torch.float64) * 2
+_rb = torch.randn(200_000, generator=_g, dtype=torch.float64) * 2
+for _temp in (0.5, 1.0, 3.0):
+    _a_wins = torch.rand(200_000, generator=_g, dtype=torch.float64) < torch.sigmoid((_ra - _rb) / _temp)
+    _oracle = ((_ra > _rb) == _a_wins).double().mean().item()
+    _got = label_noise_ceiling(_ra, _rb, temperature=_temp)
+    assert abs(_got - _oracle) < 0.005, f"T={_temp}: simulated oracle accuracy {_oracle:.4f}, got {_got:.4f}"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="accuracy-experiment"
@@ -343,7 +394,7 @@ for text in decode(hacked.sample(3, generator)):
 #
 # $$\tilde r(y) = \operatorname{mean}_k\, r_k(y) - \lambda\, \operatorname{std}_k\, r_k(y).$$
 #
-# **Implement** `ensemble_penalised_reward(rewards, penalty)`: `rewards` is a float tensor `(K, N)` — the reward of $N$ sequences under each of $K$ models; return the `(N,)` penalised rewards, using the *population* standard deviation (divide by $K$, so that $K = 1$ gives std 0).
+# **Implement** `ensemble_penalised_reward(rewards, penalty)`: `rewards` is a float tensor `(K, N)` — the reward of $N$ sequences under each of $K$ models; return the `(N,)` penalised rewards in the dtype of `rewards` (compute in that precision), using the *population* standard deviation (divide by $K$, so that $K = 1$ gives std 0). $K = 1$ and $N = 1$ are allowed; leave `rewards` unchanged.
 #
 # *Hint:* `tensor.std(dim=0, unbiased=False)`.
 
@@ -361,20 +412,30 @@ out = ensemble_penalised_reward(r, penalty=1.0)
 assert out.shape == (3,), f"one reward per sequence: expected (3,), got {tuple(out.shape)}"
 assert torch.allclose(out, torch.tensor([1.0, 2.0, 0.0])), f"means 2, 2, 0 and population stds 1, 0, 0 give [1, 2, 0], got {out.tolist()}"
 assert torch.allclose(ensemble_penalised_reward(r, 0.0), r.mean(0)), "penalty 0 is the plain ensemble mean"
+assert torch.equal(ensemble_penalised_reward(r[:1], 2.0), r[0]), "K = 1: the std is 0, the result is the single model's reward"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(14)
-for k, n, lam in ((1, 4, 2.0), (5, 9, 0.5), (3, 1, 3.0), (4, 6, 1.0)):
-    rr = torch.randn(k, n, generator=g, dtype=torch.float64)
-    expected = []
-    for j in range(n):  # independent formulation: the definitions, one column at a time
-        col = rr[:, j].tolist()
-        mean = sum(col) / k
-        std = math.sqrt(sum((v - mean) ** 2 for v in col) / k)
-        expected.append(mean - lam * std)
-    got = ensemble_penalised_reward(rr, lam)
-    assert got.shape == (n,), (k, n, got.shape)
-    assert torch.allclose(got, torch.tensor(expected, dtype=torch.float64), atol=1e-9), (k, n, lam)
+from utils.testing import assert_unchanged, assert_values
+
+
+def _penalised_loop(rewards, lam):
+    """Independent formulation: the definitions, one column at a time, in Python floats."""
+    k, out = rewards.shape[0], []
+    for col in rewards.T.tolist():
+        mean = math.fsum(col) / k
+        out.append(mean - lam * math.sqrt(math.fsum((v - mean) ** 2 for v in col) / k))
+    return torch.tensor(out, dtype=torch.float64)
+
+
+_g = torch.Generator().manual_seed(14)
+for _k, _n, _lam in ((1, 4, 2.0), (5, 9, 0.5), (3, 1, 3.0), (4, 6, 1.0), (2, 300, 0.0), (7, 3, 1.0)):
+    _rr = torch.randn(_k, _n, generator=_g, dtype=torch.float64) * 3 - 1  # mostly negative, some positive
+    _rr[:, 0] = -2.5  # a column on which all K models agree: std 0
+    _got = assert_unchanged(ensemble_penalised_reward, _rr, _lam)  # must not write into rewards
+    assert_values(_got, _penalised_loop(_rr, _lam), what=f"K={_k}, N={_n}, penalty={_lam}")
+_rr = torch.randn(4, 5, generator=_g, dtype=torch.float64) + 100.0  # a large common offset: float32 would lose digits
+assert_values(ensemble_penalised_reward(_rr, 1.5), _penalised_loop(_rr, 1.5), what="rewards near 100")
+assert_values(ensemble_penalised_reward(_rr.float(), 1.5), _penalised_loop(_rr, 1.5).float(), what="float32 rewards")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="ensemble-experiment"

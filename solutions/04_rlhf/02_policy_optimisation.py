@@ -76,7 +76,8 @@ print(f"KL strength beta={BETA}")
 #
 # Both are unbiased ($\mathbb{E}_{\pi_\theta}[\rho] = 1$), but $k_3$ is never negative (because $\log\rho \le \rho - 1$) and usually has lower variance; $k_1$ can be negative on single samples.
 #
-# **Implement** `kl_estimates(logp_policy, logp_ref)`: two `(N,)` float tensors of log-probabilities of $N$ samples drawn from the policy; return the tuple `(k1, k3)` of `(N,)` per-sample estimates (their means estimate $\mathrm{KL}(\pi_\theta\|\pi_{\text{ref}})$).
+# **Implement** `kl_estimates(logp_policy, logp_ref)`: two `(N,)` float tensors of log-probabilities of $N$ samples drawn from the policy; return the tuple `(k1, k3)` of `(N,)` per-sample estimates (their means estimate $\mathrm{KL}(\pi_\theta\|\pi_{\text{ref}})$), in the dtype of the inputs (compute in that precision).
+# Sequence log-probabilities can be very negative (e.g. −900), so never exponentiate a log-probability on its own: $k_3$ must stay finite wherever $\rho$ does, e.g. for $\ell = +800$ ($k_3 = 799$) or $\ell = -50$. Methods such as GRPO train through the KL term, so both estimates must stay differentiable with respect to `logp_policy`. Leave the inputs unchanged.
 #
 # *Hint:* compute $\log\rho = -\ell$ first; `torch.expm1(x) - x` is $e^x - 1 - x$, accurate for small $x$.
 
@@ -97,23 +98,53 @@ assert torch.allclose(k1, torch.zeros(2)) and torch.allclose(k3, torch.zeros(2))
 k1, k3 = kl_estimates(torch.tensor([math.log(0.5)]), torch.tensor([math.log(0.25)]))
 assert abs(k1.item() - math.log(2)) < 1e-6, f"k1 = log(0.5 / 0.25) = log 2, got {k1.item()}"
 assert abs(k3.item() - (0.5 - 1 - math.log(0.5))) < 1e-6, f"k3 = (0.5 - 1) - log 0.5, got {k3.item()}"
+k1, k3 = kl_estimates(torch.tensor([-100.0], dtype=torch.float64), torch.tensor([-900.0], dtype=torch.float64))
+assert torch.isfinite(k3).all() and abs(k3.item() - 799.0) < 1e-9, \
+    f"log-ratio 800: k3 = (e^-800 - 1) + 800 = 799; work with log rho, never exp(log-probability); got {k3.item()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _kl_exact(lp, lr):
+    """Independent formulation, in Python floats: k1 = l, k3 = expm1(-l) + l."""
+    ell = [a - b for a, b in zip(lp.tolist(), lr.tolist())]
+    return (torch.tensor(ell, dtype=torch.float64), torch.tensor([math.expm1(-v) + v for v in ell], dtype=torch.float64))
+
+
+def _kl_torch(lp, lr):
+    """Independent formulation for gradients: rho = exp(-l), k3 = rho - 1 + l."""
+    ell = lp - lr
+    return ell, torch.exp(-ell) - 1 + ell
+
+
+_g = torch.Generator().manual_seed(21)
+_cases = [(torch.randn(n, generator=_g, dtype=torch.float64) * s - 20, torch.randn(n, generator=_g, dtype=torch.float64) * s - 20)
+          for n, s in ((1, 1.0), (7, 3.0), (200, 0.5), (5, 1e-4))]
+_t = torch.round(torch.randn(8, generator=_g, dtype=torch.float64) * 2) / 2 - 3
+_cases += [(_t, _t.clone()), (_t, _t.flip(0)),  # ties: l = 0 exactly
+           (torch.tensor([-100.0, -900.0, -850.0, -3.0], dtype=torch.float64),  # l = 800, -50 (rho = e^50), 0, 47
+            torch.tensor([-900.0, -850.0, -850.0, -50.0], dtype=torch.float64))]
+for _lp, _lr in _cases:
+    _got = assert_unchanged(kl_estimates, _lp, _lr)  # must not write into its arguments
+    assert isinstance(_got, tuple) and len(_got) == 2, "return the tuple (k1, k3)"
+    _want = _kl_exact(_lp, _lr)
+    assert_values(_got[0], _want[0], what=f"k1 for N={_lp.shape[0]}")
+    assert_values(_got[1], _want[1], what=f"k3 for N={_lp.shape[0]}")
+    assert (_got[1] >= 0).all(), "k3 is never negative"
+    # the policy is trained through the KL term: gradients with respect to logp_policy
+    assert_grads_match(kl_estimates, _kl_torch, _lp, _lr, argnums=(0,), what=f"kl_estimates (N={_lp.shape[0]})")
+_f = kl_estimates(_t.float(), _t.flip(0).float())
+assert_values(_f[0], _kl_exact(_t, _t.flip(0))[0].float(), what="k1 for float32 inputs")
+assert_values(_f[1], _kl_exact(_t, _t.flip(0))[1].float(), what="k3 for float32 inputs")
 # independent formulation: exact KL of two categorical distributions by enumeration, against sample means
-g = torch.Generator().manual_seed(21)
-for trial in range(3):
-    p = torch.softmax(torch.randn(6, generator=g), 0)
-    q = torch.softmax(torch.randn(6, generator=g), 0)
-    exact = (p * (p / q).log()).sum().item()
-    idx = torch.multinomial(p, 400_000, replacement=True, generator=g)
-    e1, e3 = kl_estimates(p.log()[idx].double(), q.log()[idx].double())
-    assert abs(e1.mean().item() - exact) < 0.02 and abs(e3.mean().item() - exact) < 0.02, (trial, exact, e1.mean(), e3.mean())
-    assert (e3 >= -1e-12).all(), "k3 is never negative"
-    assert e3.var() < e1.var() or exact > 1.0, "k3 should have lower variance when the distributions are close"
-# on single samples k1 may be negative, k3 not
-e1, e3 = kl_estimates(torch.tensor([-3.0, -0.1]), torch.tensor([-1.0, -2.0]))
-assert e1[0] < 0 and (e3 >= 0).all()
-assert torch.allclose(e3, torch.tensor([math.exp(2.0) - 1 - 2.0, math.exp(-1.9) - 1 + 1.9]), atol=1e-5)
+for _trial in range(3):
+    _p = torch.softmax(torch.randn(6, generator=_g, dtype=torch.float64), 0)
+    _q = torch.softmax(torch.randn(6, generator=_g, dtype=torch.float64), 0)
+    _exact = (_p * (_p / _q).log()).sum().item()
+    _idx = torch.multinomial(_p, 400_000, replacement=True, generator=_g)
+    _e1, _e3 = kl_estimates(_p.log()[_idx], _q.log()[_idx])
+    assert abs(_e1.mean().item() - _exact) < 0.02 and abs(_e3.mean().item() - _exact) < 0.02, (_trial, _exact, _e1.mean(), _e3.mean())
 ### END HIDDEN TESTS
 
 # %% [markdown] id="rollouts"
@@ -162,7 +193,7 @@ print(f"reference: true reward {base['reward']:+.2f}, entropy {base['entropy']:.
 #
 # No value network is needed — the other samples *are* the value estimate.
 #
-# **Implement** `rloo_advantages(rewards)`: `rewards` is a float tensor `(P, K)` (row = prompt, column = completion); return the `(P, K)` advantages. Raise `ValueError` if `K < 2`.
+# **Implement** `rloo_advantages(rewards)`: `rewards` is a float tensor `(P, K)` (row = prompt, column = completion); return the `(P, K)` advantages, in the dtype of `rewards` (compute in that precision). Raise `ValueError` if `K < 2`. The advantages must stay differentiable with respect to `rewards` (its KL part $-\beta\ell_i$ can carry gradients); leave `rewards` unchanged.
 #
 # *Hint:* the sum of the others is `row_sum - R_i`.
 
@@ -193,18 +224,33 @@ else:
     raise AssertionError("K = 1 must raise ValueError")
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(22)
-for p_, k_ in ((1, 2), (5, 4), (3, 7)):
-    r = torch.randn(p_, k_, generator=g, dtype=torch.float64)
-    expected = torch.empty_like(r)
-    for i in range(p_):  # independent formulation: loop over the others explicitly
-        for j in range(k_):
-            others = [r[i, m].item() for m in range(k_) if m != j]
-            expected[i, j] = r[i, j] - sum(others) / len(others)
-    got = rloo_advantages(r)
-    assert got.shape == r.shape and torch.allclose(got, expected, atol=1e-12), (p_, k_)
-    # the leave-one-out advantages are a rescaled mean baseline: K/(K-1) (R - mean)
-    assert torch.allclose(got, k_ / (k_ - 1) * (r - r.mean(1, keepdim=True)), atol=1e-12)
+from utils.testing import assert_grads_match, assert_raises, assert_unchanged, assert_values
+
+
+def _rloo_loop(r):
+    """Independent formulation: loop over the others explicitly, in Python floats."""
+    out = [[v - math.fsum(row[:j] + row[j + 1:]) / (len(row) - 1) for j, v in enumerate(row)] for row in r.tolist()]
+    return torch.tensor(out, dtype=torch.float64)
+
+
+def _rloo_rescaled(r):
+    """Independent formulation for gradients: K/(K-1) times the rewards minus their mean."""
+    k = r.shape[1]
+    return k / (k - 1) * (r - r.mean(dim=1, keepdim=True))
+
+
+_g = torch.Generator().manual_seed(22)
+_cases = [torch.randn(p, k, generator=_g, dtype=torch.float64) * 2 for p, k in ((1, 2), (5, 4), (3, 7), (1, 16))]
+_cases.append(torch.round(torch.randn(4, 5, generator=_g, dtype=torch.float64)) - 2)  # negative rewards with ties
+_cases.append(torch.full((2, 3), -1.5, dtype=torch.float64))  # a whole row tied: zero advantages
+_cases.append(torch.randn(3, 4, generator=_g, dtype=torch.float64) + 1000.0)  # a large common offset: float32 loses it
+for _r in _cases:
+    _got = assert_unchanged(rloo_advantages, _r)  # must not write into rewards
+    assert_values(_got, _rloo_loop(_r), what=f"advantages of a {tuple(_r.shape)} reward table")
+    assert_grads_match(rloo_advantages, _rloo_rescaled, _r, what=f"rloo_advantages {tuple(_r.shape)}")
+assert_values(rloo_advantages(_cases[1].float()), _rloo_loop(_cases[1]).float(), what="advantages of float32 rewards")
+for _bad in (torch.ones(3, 1, dtype=torch.float64), torch.ones(2, 0)):
+    assert_raises(ValueError, rloo_advantages, _bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="variance-experiment"
@@ -239,7 +285,7 @@ print(f"total gradient variance: REINFORCE {var_plain:.3f}, RLOO {var_rloo:.3f} 
 #
 # RAFT (Dong et al., 2023) needs no policy gradient at all. Each round: sample $K$ completions per prompt, **keep the best one by reward**, and take a supervised fine-tuning step on the kept samples. It is best-of-$K$ sampling distilled into the policy — and nothing pulls it back towards the reference.
 #
-# **Implement** `raft_select(tokens, rewards, group_size)`: `tokens` is a long tensor `(P * K, L)` whose rows come in consecutive groups of `group_size = K` completions of the same prompt (rows `0..K-1` for prompt 0, and so on); `rewards` is `(P * K,)`. Return the `(P, L)` tensor of the best completion of each group (the first one on ties). Raise `ValueError` if the rows do not split into groups of `group_size`.
+# **Implement** `raft_select(tokens, rewards, group_size)`: `tokens` is a long tensor `(P * K, L)` whose rows come in consecutive groups of `group_size = K` completions of the same prompt (rows `0..K-1` for prompt 0, and so on); `rewards` is `(P * K,)`. Return the `(P, L)` tensor of the best completion of each group. Rewards are compared exactly, in their own dtype (they may be `-inf`); **on ties keep the first** (lowest-index) row of the group with the maximal reward. Raise `ValueError` if `group_size < 1` or the rows do not split into groups of `group_size`. Leave both inputs unchanged.
 #
 # *Hint:* `rewards.view(P, K).argmax(dim=1)`.
 
@@ -262,6 +308,8 @@ _r = torch.tensor([0.1, 0.9, 0.5, 3.0, -1.0, 2.0])
 best = raft_select(_t, _r, group_size=3)
 assert best.shape == (2, 2), f"one row per group: expected (2, 2), got {tuple(best.shape)}"
 assert best.tolist() == [[1, 1], [3, 3]], f"groups are consecutive rows {{0,1,2}} and {{3,4,5}}: expected [[1,1],[3,3]], got {best.tolist()}"
+assert raft_select(_t, torch.tensor([1.0, 2.0, 2.0, 0.0, 0.0, 0.0]), 3).tolist() == [[1, 1], [3, 3]], \
+    "on ties keep the first row of the group with the maximal reward"
 try:
     raft_select(_t, _r, group_size=4)
 except ValueError:
@@ -270,17 +318,38 @@ else:
     raise AssertionError("6 rows do not split into groups of 4: raise ValueError")
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(23)
-for p_, k_ in ((1, 5), (7, 3), (4, 1)):
-    toks = torch.randint(0, 16, (p_ * k_, 10), generator=g)
-    rews = torch.randn(p_ * k_, generator=g)
-    expected = []
-    for i in range(p_):  # independent formulation: a loop with max over (reward, -index)
-        j = max(range(k_), key=lambda m: (rews[i * k_ + m].item(), -m))
-        expected.append(toks[i * k_ + j].tolist())
-    assert raft_select(toks, rews, k_).tolist() == expected, (p_, k_)
-ties = raft_select(torch.tensor([[1], [2], [3], [4]]), torch.tensor([1.0, 1.0, 0.0, 0.0]), 2)
-assert ties.tolist() == [[1], [3]], "on ties keep the first"
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _raft_loop(toks, rews, k):
+    """Independent formulation: a loop with max over (reward, -index), rewards as Python floats."""
+    values, kept = rews.tolist(), []
+    for start in range(0, len(values), k):
+        j = max(range(k), key=lambda m: (values[start + m], -m))
+        kept.append(toks[start + j].tolist())
+    return torch.tensor(kept, dtype=toks.dtype).reshape(len(kept), toks.shape[1])
+
+
+_g = torch.Generator().manual_seed(23)
+_cases = []
+for _p, _k in ((1, 5), (7, 3), (4, 1), (3, 2), (1, 1)):
+    _cases.append((torch.randint(0, 16, (_p * _k, 10), generator=_g), torch.randn(_p * _k, generator=_g, dtype=torch.float64)))
+_cases.append((torch.randint(0, 16, (12, 4), generator=_g),  # ties, near-ties (float32 would merge them) and -inf
+               torch.tensor([1.0, 1.0, 0.0, -2.0, 1 + 1e-12, 1.0, -math.inf, -math.inf, -math.inf, -5.0, -math.inf, -5.0],
+                            dtype=torch.float64)))
+_cases.append((torch.randint(0, 16, (8, 3), generator=_g), torch.round(torch.randn(8, generator=_g, dtype=torch.float64)) - 1))
+_cases.append((torch.randint(0, 16, (6, 5), generator=_g), torch.tensor([0.5, 0.5 - 1e-13, 0.5 + 1e-13, -3.0, -3.0, -3.0],
+                                                                       dtype=torch.float64)))
+for _toks, _rews in _cases:
+    for _k in sorted({d for d in range(1, _toks.shape[0] + 1) if _toks.shape[0] % d == 0}):
+        _kept = _rews.clone()
+        _got = assert_unchanged(raft_select, _toks, _rews, _k)  # must not write into tokens or rewards
+        assert torch.equal(_rews, _kept), "raft_select changed `rewards` in place (e.g. replaced -inf): work on a copy"
+        assert_values(_got, _raft_loop(_toks, _rews, _k), what=f"raft_select of {_toks.shape[0]} rows, group_size={_k}")
+assert_values(raft_select(_cases[-1][0], _cases[-1][1].float(), 3), _raft_loop(_cases[-1][0], _cases[-1][1].float(), 3),
+              what="float32 rewards, tied after rounding: keep the first")
+for _bad in (0, -3, 4, 5, 7):
+    assert_raises(ValueError, raft_select, _t, _r, _bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="drpo-background"
@@ -288,7 +357,8 @@ assert ties.tolist() == [[1], [3]], "on ties keep the first"
 #
 # DR-PO (Chang et al., 2024) notices that an offline preference data set holds *good states* for free: the preferred responses. Instead of always rolling out from the prompt, it **resets** the policy to a random prefix of a preferred response and lets it complete from there. The policy then practises on states it would rarely reach by itself. The policy gradient only sees the generated tokens, and with $K$ completions from the same reset state the leave-one-out baseline cancels the reward already earned by the prefix.
 #
-# **Implement** `reset_starts(preferred, n, min_len, max_len, generator)`: `preferred` is a long tensor `(M, L)` of preferred responses; draw `n` reset states, each a uniformly random row of `preferred` (with replacement) and a uniformly random prefix length in `{min_len, ..., max_len}` (both included). Return `(starts, lengths)`: the chosen rows `(n, L)` and the lengths `(n,)` (long). Use `generator` for all randomness.
+# **Implement** `reset_starts(preferred, n, min_len, max_len, generator)`: `preferred` is a long tensor `(M, L)` of preferred responses; draw `n` independent reset states, each a uniformly random row of `preferred` (**with** replacement: the same row may come back) and, independently, a uniformly random prefix length in `{min_len, ..., max_len}` (both included). Return `(starts, lengths)`: the chosen rows `(n, L)` and the lengths `(n,)` (long).
+# Use `generator` for all randomness, in this order (the tests replay it): first all `n` row indices with `torch.randint(0, M, (n,), generator=generator)`, then all `n` lengths with `torch.randint(min_len, max_len + 1, (n,), generator=generator)`. Raise `ValueError` if `min_len > max_len` (`min_len == max_len` is allowed: every length is `min_len`). Leave `preferred` unchanged.
 #
 # *Hint:* `torch.randint(low, high, size, generator=...)` excludes `high`.
 
@@ -297,6 +367,8 @@ def reset_starts(preferred: torch.Tensor, n: int, min_len: int, max_len: int,
                  generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
     """n random (preferred row, prefix length in [min_len, max_len]) reset states: ((n, L), (n,))."""
     ### BEGIN SOLUTION
+    if min_len > max_len:
+        raise ValueError(f"min_len must be <= max_len, got min_len={min_len}, max_len={max_len}")
     rows = torch.randint(0, preferred.shape[0], (n,), generator=generator)
     lengths = torch.randint(min_len, max_len + 1, (n,), generator=generator)
     return preferred[rows], lengths
@@ -310,22 +382,42 @@ assert starts.shape == (5, 10) and lengths.shape == (5,), f"expected (5, 10) and
 assert lengths.dtype == torch.long, f"lengths are integers (torch.long), got {lengths.dtype}"
 assert all(row in _pref.tolist() for row in starts.tolist()), "every start is a row of `preferred`"
 assert ((lengths >= 2) & (lengths <= 9)).all(), f"lengths must lie in [min_len, max_len], got {lengths.tolist()}"
+_replay = torch.Generator().manual_seed(0)
+_rows = torch.randint(0, 3, (5,), generator=_replay)
+assert torch.equal(starts, _pref[_rows]) and torch.equal(lengths, torch.randint(2, 10, (5,), generator=_replay)), \
+    "draw the n rows first, then the n lengths, with torch.randint and the generator, as the statement says"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-# independent check by sampling: the rows and the lengths are uniform, both ends included
-s, ln = reset_starts(_pref, 40_000, 2, 9, torch.Generator().manual_seed(1))
-row_freq = torch.bincount(s[:, 0] // 10, minlength=3).float() / 40_000
-len_freq = torch.bincount(ln - 2, minlength=8).float() / 40_000
-assert (row_freq - 1 / 3).abs().max() < 0.015, f"rows should be uniform, got {row_freq.tolist()}"
-assert len(len_freq) == 8 and (len_freq - 1 / 8).abs().max() < 0.015, f"lengths 2..9 should be uniform, got {len_freq.tolist()}"
-# determinism: only the generator decides
-torch.manual_seed(123)
-a = reset_starts(_pref, 50, 0, 4, torch.Generator().manual_seed(7))
-torch.manual_seed(456)
-b = reset_starts(_pref, 50, 0, 4, torch.Generator().manual_seed(7))
-assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1]), "use the generator argument, not the global RNG"
-s1, l1 = reset_starts(_pref, 300, 5, 5, torch.Generator().manual_seed(2))
-assert (l1 == 5).all() and set((s1[:, 0] // 10).tolist()) == {0, 1, 2}
+import itertools as _it
+
+from utils.testing import assert_raises, assert_samples_follow, assert_unchanged, assert_values
+
+
+def _replayed(preferred, n, lo, hi, seed):
+    """The draws the statement prescribes, replayed on a fresh generator."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = torch.randint(0, preferred.shape[0], (n,), generator=gen)
+    return preferred[rows], torch.randint(lo, hi + 1, (n,), generator=gen)
+
+
+_g = torch.Generator().manual_seed(24)
+_big = torch.randint(0, 16, (7, 10), generator=_g)
+for _pf, _n, _lo, _hi, _seed in ((_pref, 50, 0, 4, 7), (_pref, 1, 3, 3, 8), (_big, 20, 2, 9, 9), (_big[:1], 6, 0, 10, 10),
+                                 (_pref, 12, 5, 5, 11)):
+    _got = assert_unchanged(reset_starts, _pf, _n, _lo, _hi, torch.Generator().manual_seed(_seed))  # leave preferred unchanged
+    _want = _replayed(_pf, _n, _lo, _hi, _seed)
+    assert_values(_got[0], _want[0], what=f"starts (n={_n}, lengths {_lo}..{_hi}): draw the rows first, with replacement")
+    assert_values(_got[1], _want[1], what=f"lengths (n={_n}, lengths {_lo}..{_hi}): then the lengths, both ends included")
+# the joint distribution of two consecutive reset states: independent, uniform rows (with replacement) and lengths
+_s, _ln = reset_starts(_pref, 40_000, 2, 4, torch.Generator().manual_seed(1))
+_states = list(zip((_s[:, 0] // 10).tolist(), _ln.tolist()))
+_pairs = [_states[i] + _states[i + 1] for i in range(0, len(_states), 2)]
+_outcomes = list(_it.product(range(3), range(2, 5), range(3), range(2, 5)))
+assert_samples_follow(_pairs, {o: 1 / len(_outcomes) for o in _outcomes},
+                      what="pairs of consecutive (row, length) reset states")
+assert_samples_follow(_states, {o: 1 / 9 for o in _it.product(range(3), range(2, 5))}, what="(row, length) reset states")
+for _lo, _hi in ((5, 4), (9, 2)):
+    assert_raises(ValueError, reset_starts, _pref, 4, _lo, _hi, torch.Generator().manual_seed(0))
 ### END HIDDEN TESTS
 
 # %% [markdown] id="methods"

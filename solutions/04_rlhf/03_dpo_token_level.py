@@ -81,9 +81,9 @@ print(f"KL strength beta={BETA}")
 #
 # ## Exercise 1 — the DPO loss (3 points)
 #
-# **Implement** `dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, label_smoothing=0.0)`. The four inputs are `(N,)` float tensors of *sequence* log-probabilities ($\log\pi_\theta(y_w)$, $\log\pi_\theta(y_l)$, $\log\pi_{\text{ref}}(y_w)$, $\log\pi_{\text{ref}}(y_l)$); return the scalar mean of $\mathcal{L}_\varepsilon$ over the batch. Keep it finite for large margins.
+# **Implement** `dpo_loss(policy_chosen, policy_rejected, ref_chosen, ref_rejected, beta, label_smoothing=0.0)`. The four inputs are `(N,)` float tensors of *sequence* log-probabilities ($\log\pi_\theta(y_w)$, $\log\pi_\theta(y_l)$, $\log\pi_{\text{ref}}(y_w)$, $\log\pi_{\text{ref}}(y_l)$); return the scalar mean of $\mathcal{L}_\varepsilon$ over the batch, in the inputs' dtype (compute in that precision). The policy is trained through this loss: gradients must flow to `policy_chosen` and `policy_rejected`, and the loss and its gradients must stay finite for large margins (e.g. $\beta h = \pm 800$ in float64). Leave the inputs unchanged.
 #
-# *Hint:* `F.logsigmoid`; with $\varepsilon = 0$ it is notebook 01's Bradley–Terry loss on the rewards $\beta\log\pi_\theta/\pi_{\text{ref}}$.
+# *Hint:* `F.logsigmoid`; with $\varepsilon = 0$ it is notebook 01's Bradley–Terry loss on the rewards $\beta\log\pi_\theta/\pi_{\text{ref}}$. A `torch.where` between two "stable branches" back-propagates through both, and an `inf` branch makes the gradient NaN.
 
 # %% id="dpo-answer" nbgrader={"grade": false, "grade_id": "dpo-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def dpo_loss(policy_chosen: torch.Tensor, policy_rejected: torch.Tensor, ref_chosen: torch.Tensor,
@@ -108,23 +108,54 @@ one = dpo_loss(torch.tensor([-1.0]), torch.tensor([-3.0]), torch.tensor([-2.0]),
 assert abs(one.item() - math.log(1 + math.exp(-1.0))) < 1e-6, "margin (-1+2) - (-3+2) = 2, beta 0.5: loss log(1 + e^-1)"
 shifted = dpo_loss(torch.tensor([-1.0]), torch.tensor([-3.0]), torch.tensor([-1.0]), torch.tensor([-3.0]), beta=0.5)
 assert abs(shifted.item() - math.log(2)) < 1e-6, "the reference's log-ratio is subtracted: same ratios as the reference give log 2"
+_pc = torch.tensor([-900.0, -1.0], dtype=torch.float64, requires_grad=True)
+_loss = dpo_loss(_pc, torch.tensor([-100.0, -1.0], dtype=torch.float64), torch.zeros(2, dtype=torch.float64),
+                 torch.zeros(2, dtype=torch.float64), beta=1.0, label_smoothing=0.1)
+assert _loss.requires_grad, "the loss must stay differentiable in the policy's log-probabilities (no .detach(), torch.no_grad(), torch.tensor(...))"
+_loss.backward()
+assert torch.isfinite(_loss) and torch.isfinite(_pc.grad).all(), f"a margin of -800 must give a finite loss and gradient, got {_loss.item()}, {_pc.grad.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(31)
-for n, beta, eps in ((1, 0.1, 0.0), (6, 0.5, 0.1), (50, 2.0, 0.3), (8, 1.0, 0.5)):
-    pc, pr, rc, rr = (torch.randn(n, generator=g, dtype=torch.float64) * 5 for _ in range(4))
-    # independent formulation: a two-way softmax over the implicit rewards, target (1 - eps, eps)
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+def _dpo_exact(pc, pr, rc, rr, beta, eps):
+    """Independent formulation, pair by pair in Python floats: (1 - eps) softplus(-z) + eps softplus(z), z = beta h."""
+    zs = [beta * ((a - c) - (b - d)) for a, b, c, d in zip(pc.tolist(), pr.tolist(), rc.tolist(), rr.tolist())]
+    return torch.tensor(math.fsum((1 - eps) * _softplus(-z) + eps * _softplus(z) for z in zs) / len(zs), dtype=torch.float64)
+
+
+def _dpo_softmax(pc, pr, rc, rr, beta, eps):
+    """Independent formulation for gradients: cross-entropy of a two-way softmax over the implicit rewards, target (1 - eps, eps)."""
     rewards = torch.stack([beta * (pc - rc), beta * (pr - rr)])
     log_probs = rewards - torch.logsumexp(rewards, dim=0)
-    ref = (-(1 - eps) * log_probs[0] - eps * log_probs[1]).mean()
-    got = dpo_loss(pc, pr, rc, rr, beta, eps)
-    assert got.dim() == 0 and torch.allclose(got, ref, atol=1e-9), (n, beta, eps, got.item(), ref.item())
-big = dpo_loss(torch.tensor([-500.0]), torch.tensor([0.0]), torch.tensor([0.0]), torch.tensor([0.0]), beta=1.0)
-assert torch.isfinite(big) and abs(big.item() - 500.0) < 1e-3, "large margins must stay finite"
-# label smoothing 1/2 makes the loss symmetric in chosen and rejected
-a = dpo_loss(torch.tensor([-1.0]), torch.tensor([-4.0]), torch.tensor([-2.0]), torch.tensor([-2.0]), 0.7, 0.5)
-b = dpo_loss(torch.tensor([-4.0]), torch.tensor([-1.0]), torch.tensor([-2.0]), torch.tensor([-2.0]), 0.7, 0.5)
-assert torch.allclose(a, b)
+    return (-(1 - eps) * log_probs[0] - eps * log_probs[1]).mean()
+
+
+_g = torch.Generator().manual_seed(31)
+_cases = []
+for _n, _beta, _eps in ((1, 0.1, 0.0), (6, 0.5, 0.1), (50, 2.0, 0.3), (8, 1.0, 0.5), (3, 0.7, 1.0)):
+    _cases.append(([torch.randn(_n, generator=_g, dtype=torch.float64) * 5 - 10 for _ in range(4)], _beta, _eps))
+_t = torch.round(torch.randn(5, generator=_g, dtype=torch.float64) * 2) - 6
+_cases.append(([_t, _t.flip(0), _t.flip(0), _t], 0.5, 0.2))  # negative log-probabilities with ties: some margins 0
+_big = torch.tensor([-900.0, -100.0, -51.0, -1.0, -850.0, -3.0], dtype=torch.float64)
+_cases.append(([_big, _big.flip(0), torch.zeros(6, dtype=torch.float64), torch.full((6,), -2.0, dtype=torch.float64)], 1.0, 0.0))
+_cases.append(([_big, _big.flip(0), torch.zeros(6, dtype=torch.float64), torch.full((6,), -2.0, dtype=torch.float64)], 1.0, 0.25))
+_cases.append(([_big * 0.1, _big.flip(0) * 0.1, torch.full((6,), -3.0, dtype=torch.float64), torch.zeros(6, dtype=torch.float64)], 7.0, 0.1))
+for _args, _beta, _eps in _cases:
+    _got = assert_unchanged(dpo_loss, *_args, _beta, _eps)  # must not write into its arguments
+    assert_values(_got, _dpo_exact(*_args, _beta, _eps), what=f"the DPO loss (N={_args[0].shape[0]}, beta={_beta}, eps={_eps})")
+    # the policy's log-probabilities are trained: exact, finite gradients to both
+    assert_grads_match(lambda a, b, c, d: dpo_loss(a, b, c, d, _beta, _eps), lambda a, b, c, d: _dpo_softmax(a, b, c, d, _beta, _eps),
+                       *_args, argnums=(0, 1), what=f"dpo_loss (N={_args[0].shape[0]}, beta={_beta}, eps={_eps})")
+_args, _beta, _eps = _cases[2]
+assert_values(dpo_loss(*[a.float() for a in _args], _beta, _eps), _dpo_exact(*_args, _beta, _eps).float(), what="float32 inputs")
+_default = dpo_loss(*_cases[1][0], 0.5)
+assert_values(_default, _dpo_exact(*_cases[1][0], 0.5, 0.0), what="the default label_smoothing = 0")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="train-background"
@@ -214,7 +245,7 @@ for text in decode(policy_samples[:4]):
 #
 # ## Exercise 2 — per-token implicit rewards (2 points)
 #
-# **Implement** `implicit_token_rewards(policy, reference, tokens, beta)`: `tokens` is a long tensor `(N, L)`; return the float tensor `(N, L)` of $\hat r_t$, without gradients. Both models are `GRUPolicy`s: `model.token_logprobs(tokens)` gives the `(N, L)` log-probabilities $\log\pi(y_t\mid y_{<t})$.
+# **Implement** `implicit_token_rewards(policy, reference, tokens, beta)`: `tokens` is a long tensor `(N, L)`; return the float tensor `(N, L)` of $\hat r_t$, without gradients, leaving `tokens` and both models unchanged. Both models are `GRUPolicy`s: `model.token_logprobs(tokens)` gives the `(N, L)` log-probabilities $\log\pi(y_t\mid y_{<t})$.
 #
 # *Hint:* wrap the computation in `torch.no_grad()`.
 
@@ -238,17 +269,33 @@ assert not rt.requires_grad, "return it without gradients (torch.no_grad)"
 assert torch.allclose(implicit_token_rewards(_p, _p, _x, 0.5), torch.zeros(2, SEQ_LEN)), "a policy against itself: all zeros"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-# independent formulation: one next-token distribution at a time
-expected = torch.zeros(2, SEQ_LEN)
-for t in range(SEQ_LEN):
-    lp = _p.next_logprobs(_x[:, :t]).gather(1, _x[:, t:t + 1])[:, 0]
-    lq = _q.next_logprobs(_x[:, :t]).gather(1, _x[:, t:t + 1])[:, 0]
-    expected[:, t] = 0.5 * (lp - lq)
-assert torch.allclose(rt, expected, atol=1e-5), "wrong per-token values (position, sign or beta?)"
-# the per-token rewards sum to the sequence-level implicit reward
-with torch.no_grad():
-    seq = 2.0 * (_p.token_logprobs(_x).sum(1) - _q.token_logprobs(_x).sum(1))
-assert torch.allclose(implicit_token_rewards(_p, _q, _x, 2.0).sum(1), seq, atol=1e-5)
+from utils.testing import assert_unchanged, assert_values
+
+
+def _token_loop(p, q, toks, beta):
+    """Independent formulation: one next-token distribution at a time."""
+    out = torch.zeros(toks.shape)
+    for t in range(toks.shape[1]):
+        lp = p.next_logprobs(toks[:, :t]).gather(1, toks[:, t:t + 1])[:, 0]
+        lq = q.next_logprobs(toks[:, :t]).gather(1, toks[:, t:t + 1])[:, 0]
+        out[:, t] = beta * (lp - lq)
+    return out
+
+
+_weights = {k: v.clone() for k, v in list(_p.state_dict().items()) + [("q." + k, v) for k, v in _q.state_dict().items()]}
+_g = torch.Generator().manual_seed(32)
+for _toks, _beta in ((_x, 0.5), (torch.randint(0, 16, (7, SEQ_LEN), generator=_g), 2.0), (torch.randint(0, 16, (1, 3), generator=_g), 0.3),
+                     (torch.randint(0, 16, (4, 1), generator=_g), 1.0), (torch.full((2, 5), 13), -0.7)):
+    _got = assert_unchanged(implicit_token_rewards, _p, _q, _toks, _beta)  # must not write into tokens
+    assert not _got.requires_grad, "return it without gradients (torch.no_grad)"
+    assert_values(_got, _token_loop(_p, _q, _toks, _beta), rtol=1e-5, atol=1e-5,
+                  what=f"per-token rewards of a {tuple(_toks.shape)} batch, beta={_beta} (position, sign or beta?)")
+    # the per-token rewards sum to the sequence-level implicit reward
+    with torch.no_grad():
+        _seq = _beta * (_p.token_logprobs(_toks).sum(1) - _q.token_logprobs(_toks).sum(1))
+    assert_values(_got.sum(1), _seq, rtol=1e-5, atol=1e-5, what="the sum over positions (the sequence-level implicit reward)")
+_now = {k: v for k, v in list(_p.state_dict().items()) + [("q." + k, v) for k, v in _q.state_dict().items()]}
+assert all(torch.equal(_weights[k], _now[k]) for k in _weights), "implicit_token_rewards changed a model's weights"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="credit-background"
@@ -256,7 +303,8 @@ assert torch.allclose(implicit_token_rewards(_p, _q, _x, 2.0).sum(1), seq, atol=
 #
 # For each sequence that contains the bad token $X$, find the position with the most negative $\hat r_t$. The credit assignment is right when that position holds an $X$ (any of them, if there are several). With 10 positions, a blind guess would be right about 10% of the time.
 #
-# **Implement** `bad_token_hit_rate(token_rewards, tokens, bad_token)`: `token_rewards` float `(N, L)`, `tokens` long `(N, L)`; return, as a Python float, the fraction of the sequences **containing** `bad_token` whose arg-min position holds `bad_token`. Raise `ValueError` if no sequence contains it.
+# **Implement** `bad_token_hit_rate(token_rewards, tokens, bad_token)`: `token_rewards` float `(N, L)`, `tokens` long `(N, L)`; return the fraction of the sequences **containing** `bad_token` whose arg-min position holds `bad_token`, as a Python float computed exactly: the number of hits divided by the number of such sequences (two integer counts). Raise `ValueError` if no sequence contains it.
+# Rewards are compared exactly, in their own dtype (they may be `-inf`); **on ties the first** (smallest) position with the minimal reward is the arg-min. A row may hold several bad tokens. Leave the inputs unchanged.
 #
 # *Hint:* `token_rewards.argmin(dim=1)`, then `tokens.gather(1, ...)`.
 
@@ -269,7 +317,7 @@ def bad_token_hit_rate(token_rewards: torch.Tensor, tokens: torch.Tensor, bad_to
         raise ValueError(f"no sequence contains bad_token={bad_token}")
     worst = token_rewards.argmin(dim=1, keepdim=True)
     hit = tokens.gather(1, worst)[:, 0] == bad_token
-    return hit[contains].float().mean().item()
+    return int(hit[contains].sum()) / int(contains.sum())
     ### END SOLUTION
 
 
@@ -279,6 +327,8 @@ _rew = torch.tensor([[0.0, -2.0, -1.0], [-0.5, -1.0, 0.0], [-9.0, 0.0, 0.0]])
 rate = bad_token_hit_rate(_rew, _tok, bad_token=13)
 assert isinstance(rate, float), f"return a Python float, got {type(rate).__name__}"
 assert abs(rate - 0.5) < 1e-9, f"row 0 is a hit, row 1 a miss, row 2 has no 13 and does not count: 0.5, got {rate}"
+_tied = bad_token_hit_rate(torch.tensor([[-1.0, -1.0, 0.0], [0.0, -1.0, -1.0]]), torch.tensor([[13, 4, 5], [6, 7, 13]]), 13)
+assert _tied == 0.5, f"ties: the first position with the minimal reward is the arg-min (row 0 a hit, row 1 a miss), got {_tied}"
 try:
     bad_token_hit_rate(_rew, _tok, bad_token=15)
 except ValueError:
@@ -287,20 +337,45 @@ else:
     raise AssertionError("no sequence contains the token: raise ValueError")
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-g = torch.Generator().manual_seed(33)
-toks = torch.randint(0, 6, (400, 7), generator=g)
-rews = torch.randn(400, 7, generator=g)
-toks[0] = torch.tensor([3, 0, 0, 3, 1, 1, 1])  # two bad tokens, the minimum on the second one
-rews[0] = torch.tensor([-1.0, 0, 0, -2.0, 0, 0, 0])
-expected_hits, expected_n = 0, 0
-for row_t, row_r in zip(toks.tolist(), rews.tolist(), strict=True):  # independent formulation: a loop
-    if 3 in row_t:
-        expected_n += 1
-        expected_hits += row_t[min(range(len(row_r)), key=row_r.__getitem__)] == 3
-got = bad_token_hit_rate(rews, toks, 3)
-assert abs(got - expected_hits / expected_n) < 1e-6, (got, expected_hits / expected_n)
-assert bad_token_hit_rate(rews[:1], toks[:1], 3) == 1.0, "any bad position counts, not only the first"
-assert bad_token_hit_rate(-rews[:1], toks[:1], 3) == 0.0, "the most NEGATIVE reward, not the largest"
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _hit_rate_loop(rews, toks, bad):
+    """Independent formulation: a loop; Python's min keeps the first of equal keys; an exact ratio."""
+    hits = count = 0
+    for row_t, row_r in zip(toks.tolist(), rews.tolist(), strict=True):
+        if bad in row_t:
+            count += 1
+            hits += row_t[min(range(len(row_r)), key=row_r.__getitem__)] == bad
+    return hits / count
+
+
+_g = torch.Generator().manual_seed(33)
+_toks = torch.randint(0, 6, (300, 7), generator=_g)
+_rews = torch.randn(300, 7, generator=_g, dtype=torch.float64)
+_toks[0], _rews[0] = torch.tensor([3, 0, 0, 3, 1, 1, 1]), torch.tensor([-1.0, 0, 0, -2.0, 0, 0, 0], dtype=torch.float64)  # two X, minimum on the second
+_toks[1], _rews[1] = torch.tensor([3, 3, 3, 0, 3, 1, 3]), torch.tensor([0.5, -1.0, 2.0, 0, -1.0, 0, -3.0], dtype=torch.float64)  # five X
+_toks[2], _rews[2] = torch.tensor([0, 3, 1, 3, 2, 3, 4]), torch.tensor([-1.0, -1.0, 0, -1.0, 0, 0, 0], dtype=torch.float64)  # tie: first is not an X
+_toks[3], _rews[3] = torch.tensor([3, 0, 1, 3, 2, 3, 4]), torch.tensor([-1.0, -1.0, 0, -1.0, 0, 0, 0], dtype=torch.float64)  # tie: first is an X
+_toks[4], _rews[4] = torch.tensor([0, 3, 1, 1, 2, 3, 4]), torch.tensor([-1.0, -1 - 1e-12, 0, 0, 0, 0, 0], dtype=torch.float64)  # near-tie
+_toks[5], _rews[5] = torch.tensor([3, 0, 3, 1, 2, 2, 4]), torch.tensor([-2.0, -2 - 1e-12, 0, 0, 0, 0, 0], dtype=torch.float64)  # near-tie, the other way
+_toks[6], _rews[6] = torch.tensor([0, 3, 3, 1, 2, 2, 4]), torch.tensor([0.0, -math.inf, -math.inf, -math.inf, 0, 0, 0], dtype=torch.float64)  # -inf ties
+_toks[7], _rews[7] = torch.tensor([1, 3, 3, 3, 3, 3, 3]), torch.tensor([-5.0, -5.0, -5.0, -5.0, -5.0, -5.0, -5.0], dtype=torch.float64)  # all tied
+_cases = [(_rews, _toks), (_rews[:8], _toks[:8]), (_rews[2:3], _toks[2:3]), (_rews[3:4], _toks[3:4]), (_rews[4:5], _toks[4:5]), (_rews[5:6], _toks[5:6]),
+          (_rews[:3], _toks[:3]), (torch.tensor([[-1.0], [2.0], [0.0]], dtype=torch.float64), torch.tensor([[3], [0], [3]]))]
+for _r, _tk in _cases:
+    _kept = _r.clone()
+    _got = assert_unchanged(bad_token_hit_rate, _r, _tk, 3)  # must not write into its arguments
+    assert torch.equal(_r, _kept), "bad_token_hit_rate changed `token_rewards` in place (e.g. replaced -inf): work on a copy"
+    assert isinstance(_got, float), f"return a Python float, got {type(_got).__name__}"
+    assert_values(_got, _hit_rate_loop(_r, _tk, 3), rtol=0, atol=0,
+                  what=f"the hit rate of {_r.shape[0]} sequences (first position on ties; hits / count, exactly)")
+assert bad_token_hit_rate(_rews[:1], _toks[:1], 3) == 1.0, "any bad position counts, not only the first"
+assert bad_token_hit_rate(-_rews[:1], _toks[:1], 3) == 0.0, "the most NEGATIVE reward, not the largest"
+assert_values(bad_token_hit_rate(_rews[:8].float(), _toks[:8], 3), _hit_rate_loop(_rews[:8].float(), _toks[:8], 3), rtol=0, atol=0,
+              what="float32 rewards (ties after rounding: the first position)")
+assert_raises(ValueError, bad_token_hit_rate, _rews, _toks, 9)
+assert_raises(ValueError, bad_token_hit_rate, _rews[:1], torch.zeros(1, 7, dtype=torch.long), 3)
 ### END HIDDEN TESTS
 
 # %% id="credit-run"
@@ -336,28 +411,33 @@ print(f"per-token rewards sum to the sequence-level implicit reward: max |differ
 #
 # If $\beta\log\pi_\theta/\pi_{\text{ref}}$ is a Q-function, then searching for likely sequences under $\pi_\theta$ is searching for high reward (plus reference likelihood): $\log\pi_\theta(y) = \log\pi_{\text{ref}}(y) + r(y)/\beta - \log Z$. *From r to Q\** shows beam search over a DPO policy improving on sampling from it.
 #
-# Beam search keeps the `width` best partial sequences. At each step it extends every beam by every token, scores each extension by its **cumulative** log-probability, and keeps the `width` best extensions over **all** beams.
+# Beam search keeps the `width` best partial sequences, best first. At each step it extends every beam by every token, scores each extension by its **cumulative** log-probability, and keeps the `width` best extensions over **all** beams. Scores are accumulated in float64 (convert each step's log-probabilities with `.double()`). **Ties** keep the candidates' order: beam by beam (in the kept order), token by token (smaller id first) — that is, a *stable* descending sort of the flattened `(B, V)` table of scores. The result is the first kept beam at the end.
 #
 # **Implement** `beam_search(next_logprobs, prefix, width, length)`:
 # - `next_logprobs`: a function from a long tensor `(B, t)` of partial sequences to the float tensor `(B, V)` of next-token log-probabilities (for us, `policy.next_logprobs`; $t$ may be 0);
-# - `prefix`: a 1-D long tensor of the given first tokens (possibly empty); `length`: the total length;
-# - return `(tokens, score)`: the best complete sequence (1-D, `length` tokens, starting with `prefix`) and its score, the sum of the log-probabilities of the **generated** tokens (a Python float).
+# - `prefix`: a 1-D long tensor of the given first tokens (possibly empty; leave it unchanged); `length`: the total length;
+# - return `(tokens, score)`: the best complete sequence (1-D long, `length` tokens, starting with `prefix`) and its score, the sum of the log-probabilities of the **generated** tokens (a Python float; `length == len(prefix)` gives the prefix and 0.0);
+# - raise `ValueError` if `width < 1` or `length < len(prefix)`.
 #
-# *Hint:* flatten the `(B, V)` table of cumulative scores and take `topk(min(width, B * V))`; beam `i // V`, token `i % V`.
+# *Hint:* flatten the `(B, V)` table of cumulative scores and sort it with `torch.sort(..., descending=True, stable=True)` (`topk` promises no order among ties); keep the first `width` indices `i`: beam `i // V`, token `i % V`.
 
 # %% id="beam-answer" nbgrader={"grade": false, "grade_id": "beam-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def beam_search(next_logprobs, prefix: torch.Tensor, width: int, length: int) -> tuple[torch.Tensor, float]:
     """The highest-scoring completion of `prefix` to `length` tokens found with `width` beams, and its score."""
     ### BEGIN SOLUTION
+    if width < 1:
+        raise ValueError(f"width must be >= 1, got {width}")
+    if length < prefix.shape[0]:
+        raise ValueError(f"length must be >= len(prefix) = {prefix.shape[0]}, got {length}")
     beams = prefix[None].clone()
     scores = torch.zeros(1, dtype=torch.float64)
     for _ in range(length - prefix.shape[0]):
         logp = next_logprobs(beams).double()
         n_tokens = logp.shape[1]
         total = (scores[:, None] + logp).flatten()
-        top = total.topk(min(width, total.numel()))
-        beams = torch.cat([beams[top.indices // n_tokens], (top.indices % n_tokens)[:, None]], dim=1)
-        scores = top.values
+        keep = total.sort(descending=True, stable=True).indices[:width]
+        beams = torch.cat([beams[keep // n_tokens], (keep % n_tokens)[:, None]], dim=1)
+        scores = total[keep]
     return beams[0], scores[0].item()
     ### END SOLUTION
 
@@ -382,27 +462,35 @@ for _ in range(4):  # width 1 is greedy decoding
 assert out.tolist() == greedy, f"width 1 must be greedy: expected {greedy}, got {out.tolist()}"
 out2, _ = beam_search(_next, torch.tensor([2, 0]), width=3, length=5)
 assert out2.shape == (5,) and out2[:2].tolist() == [2, 0], "keep the prefix and return `length` tokens in total"
+_flat_next = lambda seqs: torch.zeros(seqs.shape[0], 3)  # every continuation equally likely: every score ties
+assert beam_search(_flat_next, torch.tensor([], dtype=torch.long), width=2, length=3)[0].tolist() == [0, 0, 0], \
+    "ties keep the candidates' order (beam by beam, smaller token first): a stable descending sort"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
 import itertools as _it
 
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _table_scorer(table):
+    """Next-token log-probs from a (V + 1, V) table, by the last token (row V at t = 0)."""
+    n_tokens = table.shape[1]
+    def next_lp(seqs):
+        last = seqs[:, -1] if seqs.shape[1] else torch.full((seqs.shape[0],), n_tokens, dtype=torch.long)
+        return table[last]
+    return next_lp
+
 
 def _score(next_lp, seq, start):
-    seq = torch.tensor(seq)
-    return sum(next_lp(seq[None, :t])[0, seq[t]].item() for t in range(start, len(seq)))
+    """Cumulative float64 log-probability of the tokens of `seq` from position `start`."""
+    seq, total = torch.tensor(seq, dtype=torch.long), 0.0
+    for t in range(start, len(seq)):
+        total += next_lp(seq[None, :t])[0, seq[t]].item()
+    return total
 
-for seed, n_tok, length in ((2, 3, 4), (3, 4, 3), (4, 2, 6)):
-    nl, table = _markov_scorer(n_tok, seed)
-    # independent formulation: enumerate every sequence; a wide enough beam is exact search
-    best = max(_it.product(range(n_tok), repeat=length), key=lambda s: _score(nl, list(s), 0))
-    seq, sc = beam_search(nl, torch.tensor([], dtype=torch.long), width=n_tok ** length, length=length)
-    assert seq.tolist() == list(best), f"exhaustive width must find the argmax {list(best)}, got {seq.tolist()}"
-    assert abs(sc - _score(nl, list(best), 0)) < 1e-5, "the score is the cumulative log-probability"
-    for w in (1, 2, 3):
-        seq_w, sc_w = beam_search(nl, torch.tensor([], dtype=torch.long), width=w, length=length)
-        assert abs(sc_w - _score(nl, seq_w.tolist(), 0)) < 1e-5 and sc_w <= sc + 1e-6
+
 def _beam_reference(next_lp, prefix, width, length):
-    """Beam search with Python lists and a sort: an independent formulation."""
+    """Beam search with Python lists and Python's stable sort: an independent formulation of the same rule."""
     beams = [(0.0, list(prefix))]
     for _ in range(length - len(prefix)):
         candidates = []
@@ -410,28 +498,59 @@ def _beam_reference(next_lp, prefix, width, length):
             lp = next_lp(torch.tensor([seq], dtype=torch.long).reshape(1, len(seq)))[0].tolist()
             candidates += [(sc + v, seq + [k]) for k, v in enumerate(lp)]
         beams = sorted(candidates, key=lambda c: -c[0])[:width]
-    return beams[0]
+    return beams[0][1], beams[0][0]
 
 
-for seed in range(5, 13):
-    nl, _ = _markov_scorer(5, seed, scale=0.7)
-    for w in (2, 3):
-        for pre in ([], [1]):
-            ref_score, ref_seq = _beam_reference(nl, pre, w, 6)
-            seq_w, sc_w = beam_search(nl, torch.tensor(pre, dtype=torch.long), width=w, length=6)
-            assert seq_w.tolist() == ref_seq and abs(sc_w - ref_score) < 1e-5, (seed, w, pre, seq_w.tolist(), ref_seq)
+def _check(next_lp, prefix, width, length, what):
+    pre = torch.tensor(prefix, dtype=torch.long)
+    seq, sc = assert_unchanged(beam_search, next_lp, pre, width, length)  # must not write into prefix
+    ref_seq, ref_sc = _beam_reference(next_lp, prefix, width, length)
+    assert isinstance(sc, float), f"{what}: the score is a Python float, got {type(sc).__name__}"
+    assert_values(seq, torch.tensor(ref_seq, dtype=torch.long), what=f"{what}: the sequence")
+    assert_values(sc, ref_sc, rtol=1e-12, atol=1e-12, what=f"{what}: the score (float64 sum of the generated tokens)")
+    return seq, sc
+
+
+_g = torch.Generator().manual_seed(34)
+for _n_tok, _length in ((3, 4), (4, 3), (2, 6)):  # exhaustive width: exact search, against enumeration
+    _nl = _table_scorer(torch.log_softmax(torch.randn(_n_tok + 1, _n_tok, generator=_g, dtype=torch.float64) * 2, dim=1))
+    _best = max(_it.product(range(_n_tok), repeat=_length), key=lambda s: _score(_nl, list(s), 0))
+    _seq, _sc = _check(_nl, [], _n_tok ** _length, _length, f"exhaustive width, V={_n_tok}, length={_length}")
+    assert _seq.tolist() == list(_best), f"an exhaustive width must find the argmax {list(_best)}, got {_seq.tolist()}"
+    for _w in (1, 2, 3):
+        assert _check(_nl, [], _w, _length, f"width {_w}")[1] <= _sc + 1e-12
+for _seed in range(8):  # continuous scores, and scores on a coarse grid (many exact ties, across beams too)
+    _cont = torch.log_softmax(torch.randn(6, 5, generator=_g, dtype=torch.float64) * 0.7, dim=1)
+    _grid = -torch.randint(0, 3, (6, 5), generator=_g).double()
+    for _table, _kind in ((_cont, "continuous"), (_grid, "tied")):
+        for _w in (1, 2, 3, 7):
+            for _pre in ([], [1], [4, 4, 0]):
+                _check(_table_scorer(_table), _pre, _w, 6, f"{_kind} table {_seed}, width {_w}, prefix {_pre}")
+# accumulate in float64: in float32, -0.5 + -(0.75 + 2^-24) rounds to -1.25 and ties with the better path [0, 0]
+_t32 = torch.tensor([[-0.25, -10.0], [-(0.75 + 2.0 ** -24), -10.0], [-1.0, -0.5]], dtype=torch.float32)
+_seq, _sc = _check(_table_scorer(_t32), [], 2, 2, "float32 log-probabilities")
+assert _seq.tolist() == [0, 0] and _sc == -1.25, f"accumulate the scores in float64: expected [0, 0] with -1.25, got {_seq.tolist()}, {_sc}"
 # a trap for greedy: the best first token leads nowhere, width 2 must escape it
-trap = torch.log(torch.tensor([[1 / 3, 1 / 3, 1 / 3], [1e-9, 1e-9, 1.0], [1 / 3, 1 / 3, 1 / 3], [0.55, 0.45, 1e-9]]))
-trap = trap - torch.logsumexp(trap, dim=1, keepdim=True)
-def _trap_next(seqs):
-    last = seqs[:, -1] if seqs.shape[1] else torch.full((seqs.shape[0],), 3, dtype=torch.long)
-    return trap[last]
-assert beam_search(_trap_next, torch.tensor([], dtype=torch.long), width=1, length=2)[0].tolist()[0] == 0
-seq2, sc2 = beam_search(_trap_next, torch.tensor([], dtype=torch.long), width=2, length=2)
-assert seq2.tolist() == [1, 2], f"width 2 must find [1, 2] (p = 0.45 > 0.55 / 3), got {seq2.tolist()}"
-# prefix tokens are not scored
-seq3, sc3 = beam_search(_trap_next, torch.tensor([0, 1]), width=4, length=3)
-assert seq3.tolist() == [0, 1, 2] and abs(sc3 - trap[1, 2].item()) < 1e-5, (seq3.tolist(), sc3)
+_trap = torch.log(torch.tensor([[1 / 3, 1 / 3, 1 / 3], [1e-9, 1e-9, 1.0], [1 / 3, 1 / 3, 1 / 3], [0.55, 0.45, 1e-9]], dtype=torch.float64))
+_trap = _trap - torch.logsumexp(_trap, dim=1, keepdim=True)
+assert beam_search(_table_scorer(_trap), torch.tensor([], dtype=torch.long), width=1, length=2)[0].tolist()[0] == 0
+assert _check(_table_scorer(_trap), [], 2, 2, "the greedy trap")[0].tolist() == [1, 2], "width 2 must find [1, 2] (p = 0.45 > 0.55 / 3)"
+# prefix tokens are not scored; a complete prefix is returned as it is, with score 0
+_seq, _sc = _check(_table_scorer(_trap), [0, 1], 4, 3, "prefix [0, 1]")
+assert _seq.tolist() == [0, 1, 2] and abs(_sc - _trap[1, 2].item()) < 1e-12, (_seq.tolist(), _sc)
+_seq, _sc = _check(_table_scorer(_trap), [2, 0, 1], 3, 3, "a complete prefix")
+assert _seq.tolist() == [2, 0, 1] and _sc == 0.0, f"length == len(prefix): the prefix and score 0.0, got {_seq.tolist()}, {_sc}"
+assert _check(_table_scorer(_trap), [], 2, 0, "length 0")[0].shape == (0,)
+# a real policy
+with torch.random.fork_rng():
+    torch.manual_seed(6)
+    _pol = GRUPolicy(8, 16)
+for _pre in ([], [13, 2]):  # its float32 outputs depend slightly on the batch: the score only to float32 accuracy
+    _seq, _sc = assert_unchanged(beam_search, _pol.next_logprobs, torch.tensor(_pre, dtype=torch.long), 3, 5)
+    _ref_seq, _ref_sc = _beam_reference(_pol.next_logprobs, _pre, 3, 5)
+    assert _seq.tolist() == _ref_seq and abs(_sc - _ref_sc) < 1e-4, (_pre, _seq.tolist(), _ref_seq, _sc, _ref_sc)
+for _w, _ln, _pre in ((0, 4, []), (-1, 4, [1]), (2, 1, [1, 2]), (2, 2, [0, 1, 2])):
+    assert_raises(ValueError, beam_search, _table_scorer(_trap), torch.tensor(_pre, dtype=torch.long), _w, _ln)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="beam-experiment"
