@@ -61,7 +61,7 @@ generator = setup_lesson(
 # %% [markdown] id="ex1-statement"
 # ## Exercise 1 — the HiPPO-LegS matrices (2 points)
 #
-# **Implement** `hippo_legs(N)` returning `(A, B)`: `A` of shape `(N, N)` and `B` of shape `(N,)`, both `torch.float64`, following the formula above (note the minus sign in front of the whole case split: $A$ is lower triangular with diagonal $-1, -2, \dots, -N$).
+# **Implement** `hippo_legs(N)` for an int `N >= 1`, returning `(A, B)`: `A` of shape `(N, N)` and `B` of shape `(N,)`, both `torch.float64` and computed in float64 throughout (a float32 step loses digits the tests see), following the formula above (note the minus sign in front of the whole case split: $A$ is lower triangular with diagonal $-1, -2, \dots, -N$, and zero above the diagonal).
 #
 # *Hint:* `r = torch.sqrt(2 * n + 1)` for `n = torch.arange(N)`; `torch.tril(M, diagonal=-1)` keeps the strictly lower part.
 
@@ -85,18 +85,22 @@ assert torch.allclose(A3, expected), f"A for N=3 should be\n{expected}\ngot\n{A3
 assert torch.allclose(B3, torch.sqrt(torch.tensor([1.0, 3.0, 5.0], dtype=torch.float64))), f"B_n = sqrt(2n+1), got {B3}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_values
+
 # Independent construction (as in state-spaces/s4 src/models/hippo/hippo.py, measure 'legs'):
 # A = -T M T^{-1} with M_nk = (2k+1) for n >= k minus n on the diagonal, T = diag(sqrt(2n+1)).
-for N in (1, 2, 7, 32):
+for N in (1, 2, 3, 7, 32, 65):
     A, B = hippo_legs(N)
-    assert A.shape == (N, N) and B.shape == (N,) and A.dtype == torch.float64
     q = torch.arange(N, dtype=torch.float64)
     M = torch.where(q[:, None] >= q[None, :], (2 * q + 1)[None, :].expand(N, N), torch.zeros(N, N, dtype=torch.float64)) - torch.diag(q)
     T = torch.diag(torch.sqrt(2 * q + 1))
-    ref = -(T @ M @ torch.linalg.inv(T))
-    assert torch.allclose(A, ref, atol=1e-10), f"A wrong for N={N}"
-    assert torch.allclose(B, torch.sqrt(2 * q + 1)), f"B wrong for N={N}"
-    assert torch.allclose(torch.linalg.eigvals(A).real.sort().values, -(q + 1).flip(0)), "eigenvalues must be -1..-N"
+    assert_values(A, -(T @ M @ torch.linalg.inv(T)), what=f"A for N={N}")
+    # and entry by entry from the formula, in Python floats
+    exact = torch.tensor([[-math.sqrt((2 * n + 1) * (2 * k + 1)) if n > k else -(n + 1.0) if n == k else 0.0
+                           for k in range(N)] for n in range(N)], dtype=torch.float64)
+    assert_values(A, exact, what=f"A for N={N} (entries -sqrt((2n+1)(2k+1)) below, -(n+1) on the diagonal)")
+    assert torch.equal(torch.triu(A, 1), torch.zeros(N, N, dtype=torch.float64)), f"A must be zero above the diagonal (N={N})"
+    assert_values(B, torch.tensor([math.sqrt(2 * n + 1) for n in range(N)], dtype=torch.float64), what=f"B for N={N}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="disc-background"
@@ -113,7 +117,7 @@ for N in (1, 2, 7, 32):
 #
 # ## Exercise 2 — ZOH and bilinear discretisation (3 points)
 #
-# **Implement** `discretize_zoh(A, B, dt)` and `discretize_bilinear(A, B, dt)` for a dense `A` of shape `(N, N)`, `B` of shape `(N,)` and a float `dt > 0`; each returns `(A_bar, B_bar)` with the same shapes and dtype.
+# **Implement** `discretize_zoh(A, B, dt)` and `discretize_bilinear(A, B, dt)` for a dense, invertible `A` of shape `(N, N)`, `B` of shape `(N,)` (same float dtype) and a Python float `dt > 0`; each returns new tensors `(A_bar, B_bar)` with the same shapes and dtype, computed in that dtype, and leaves `A` and `B` unchanged.
 #
 # *Hint:* `torch.linalg.matrix_exp`; prefer `torch.linalg.solve(M, X)` to `inv(M) @ X`.
 
@@ -149,27 +153,36 @@ assert abs(Ab.item() - (1 - 0.5) / (1 + 0.5)) < 1e-12, f"bilinear A_bar = (1 + d
 assert abs(Bb.item() - 0.5 / 1.5) < 1e-12, f"bilinear B_bar = dt b / (1 - dt a / 2) = 1/3, got {Bb.item()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
 g = torch.Generator().manual_seed(11)
-for N, dt in [(2, 0.1), (5, 0.7), (8, 0.03)]:
+for N, dt in [(1, 0.5), (2, 0.1), (5, 0.7), (8, 0.03), (6, 2.5)]:
     A = -torch.eye(N, dtype=torch.float64) + 0.4 * torch.randn(N, N, generator=g, dtype=torch.float64)
     B = torch.randn(N, generator=g, dtype=torch.float64)
     # ZOH, independently: Van Loan's block exponential exp(dt [[A, B], [0, 0]]) = [[A_bar, B_bar], [0, 1]]
     blk = torch.zeros(N + 1, N + 1, dtype=torch.float64)
     blk[:N, :N], blk[:N, N] = A, B
     E = torch.linalg.matrix_exp(dt * blk)
-    Az, Bz = discretize_zoh(A, B, dt)
-    assert Az.shape == (N, N) and Bz.shape == (N,) and Az.dtype == torch.float64
-    assert torch.allclose(Az, E[:N, :N], atol=1e-10) and torch.allclose(Bz, E[:N, N], atol=1e-10), f"ZOH wrong (N={N}, dt={dt})"
-    # bilinear, independently: one trapezoid step of the ODE, solved for x_k
-    Ab, Bb = discretize_bilinear(A, B, dt)
-    x0, u = torch.randn(N, generator=g, dtype=torch.float64), 0.8
-    x1 = Ab @ x0 + Bb * u
-    residual = x1 - x0 - dt / 2 * (A @ x0 + A @ x1) - dt * B * u
-    assert Ab.shape == (N, N) and Bb.shape == (N,)
-    assert residual.abs().max() < 1e-10, f"bilinear wrong: x1 must satisfy x1 - x0 = dt/2 A (x0 + x1) + dt B u (N={N}, dt={dt})"
+    Az, Bz = assert_unchanged(discretize_zoh, A, B, dt)
+    assert_values(Az, E[:N, :N], what=f"ZOH A_bar (N={N}, dt={dt})")
+    assert_values(Bz, E[:N, N], what=f"ZOH B_bar (N={N}, dt={dt})")
+    # bilinear, independently: one trapezoid step of the ODE, x1 - x0 = dt/2 A (x0 + x1) + dt B u, solved for x1
+    Ab, Bb = assert_unchanged(discretize_bilinear, A, B, dt)
+    assert Ab.shape == (N, N) and Bb.shape == (N,) and Ab.dtype == Bb.dtype == torch.float64, (Ab.shape, Bb.shape, Ab.dtype)
+    for x0, u in [(torch.randn(N, generator=g, dtype=torch.float64), 0.0), (torch.zeros(N, dtype=torch.float64), -1.3),
+                  (torch.randn(N, generator=g, dtype=torch.float64), 0.8)]:
+        x1 = Ab @ x0 + Bb * u
+        residual = x1 - x0 - dt / 2 * (A @ x0 + A @ x1) - dt * B * u
+        assert_values(residual, torch.zeros(N, dtype=torch.float64), rtol=0.0, atol=1e-12,
+                      what=f"bilinear: the trapezoid residual x1 - x0 - dt/2 A (x0 + x1) - dt B u (N={N}, dt={dt}, u={u})")
+# float32 in, float32 out
+A32, B32 = -2 * torch.eye(3) + 0.1 * torch.randn(3, 3, generator=g), torch.randn(3, generator=g)
+for fn in (discretize_zoh, discretize_bilinear):
+    out = fn(A32, B32, 0.3)
+    assert out[0].dtype == out[1].dtype == torch.float32, f"{fn.__name__}: keep the dtype of A and B, got {out[0].dtype}"
 # the two agree for small steps and part ways for large ones
 A, B = -torch.diag(torch.arange(1.0, 5.0, dtype=torch.float64)) - torch.tril(torch.ones(4, 4, dtype=torch.float64), -1), torch.ones(4, dtype=torch.float64)
-assert torch.allclose(discretize_zoh(A, B, 1e-4)[0], discretize_bilinear(A, B, 1e-4)[0], atol=1e-8)
+assert_values(discretize_zoh(A, B, 1e-4)[0], discretize_bilinear(A, B, 1e-4)[0], rtol=0.0, atol=1e-8, what="ZOH and bilinear for a tiny step")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="stream-intro"
@@ -223,7 +236,10 @@ print("mean |reconstruction error| by state size:", {n: round(e, 4) for n, e in 
 #
 # ## Exercise 3 — the S4D kernel (3 points)
 #
-# **Implement** `s4d_kernel(A, C, dt, L)`: `A`, `C` complex of shape `(H, N)`, `dt` real positive of shape `(H,)`, returns the real kernel `K` of shape `(H, L)` (real dtype matching `A`: `complex64 → float32`). Materialise the Vandermonde matrix `exp(dtA[..., None] * arange(L))` of shape `(H, N, L)`.
+# **Implement** `s4d_kernel(A, C, dt, L)`: `A`, `C` complex of one dtype and shape `(H, N)` (with $\mathrm{Re}\,A < 0$), `dt` real positive of shape `(H,)`, an int `L >= 1`; return the real kernel `K` of shape `(H, L)`. Materialise the Vandermonde matrix `exp(dtA[..., None] * arange(L))` of shape `(H, N, L)`.
+#
+# - **dtype:** `K` has the real dtype of `A` (`complex64 → float32`, `complex128 → float64`), *whatever the dtype of `dt`*: a float64 `dt` with a complex64 `A` still gives a float32 kernel (cast `dt` to `A.real.dtype` first; PyTorch would otherwise promote everything to complex128).
+# - **gradients:** a layer trains `A`, `C` and `dt` through this kernel, so gradients must flow to all three (stay in PyTorch: no NumPy, no `.detach()`); leave the inputs unchanged.
 #
 # *Hint:* `dtA = A * dt[:, None]`; `torch.einsum("hn,hnl->hl", ...)`; `.real`, and do not forget the factor 2.
 
@@ -232,7 +248,7 @@ def s4d_kernel(A: torch.Tensor, C: torch.Tensor, dt: torch.Tensor, L: int) -> to
     """Diagonal SSM kernel K (H, L) = 2 Re sum_n C_n (exp(dt A_n) - 1) / A_n * exp(dt A_n l), ZOH."""
     ### BEGIN SOLUTION
     # as S4DKernel.forward in state-spaces/s4 models/s4/s4d.py (B = 1, conjugate pairs halved)
-    dtA = A * dt[:, None]
+    dtA = A * dt.to(A.real.dtype)[:, None]
     vandermonde = torch.exp(dtA[:, :, None] * torch.arange(L, device=A.device))
     weights = C * (torch.exp(dtA) - 1.0) / A
     return 2 * torch.einsum("hn,hnl->hl", weights, vandermonde).real
@@ -248,9 +264,14 @@ assert K1.dtype == torch.float32, f"a real float32 kernel from complex64 inputs,
 b = (math.exp(-0.5) - 1) / -0.5  # (e^{dt A} - 1) / A
 expected = [2 * b, 2 * b * math.exp(-0.5), 2 * b * math.exp(-1.0)]
 assert torch.allclose(K1[0], torch.tensor(expected), atol=1e-6), f"for A=-0.5, C=1, dt=1 expected {expected}, got {K1[0].tolist()}"
+K1_mixed = s4d_kernel(A1, C1, torch.tensor([1.0], dtype=torch.float64), 3)
+assert K1_mixed.dtype == torch.float32, f"a float64 dt must not promote a complex64 A: expected float32, got {K1_mixed.dtype}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-def _kernel_loop(A, C, dt, L):  # independent: powers by repeated multiplication, float64, one mode at a time
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _kernel_loop(A, C, dt, L):  # independent: powers by repeated multiplication, Python complex numbers, one mode at a time
     A, C, dt = A.to(torch.complex128), C.to(torch.complex128), dt.to(torch.float64)
     H, N = A.shape
     K = torch.zeros(H, L, dtype=torch.float64)
@@ -262,16 +283,43 @@ def _kernel_loop(A, C, dt, L):  # independent: powers by repeated multiplication
                 K[h, l] += 2 * w.real
                 w *= a_bar
     return K
+
+
+def _kernel_powers(A, C, dt, L):  # differentiable reference: a running product instead of the Vandermonde matrix
+    a_bar = torch.exp(A * dt[:, None])
+    w = C * (a_bar - 1) / A
+    out = []
+    for _ in range(L):
+        out.append(2 * w.sum(-1).real)
+        w = w * a_bar
+    return torch.stack(out, dim=-1)
+
+
+def _modes(H, N, g, scale=1.0):
+    A = (-torch.rand(H, N, generator=g, dtype=torch.float64) * 2 - 0.05) + 1j * torch.randn(H, N, generator=g, dtype=torch.float64) * 3
+    C = torch.randn(H, N, generator=g, dtype=torch.float64) + 1j * torch.randn(H, N, generator=g, dtype=torch.float64)
+    return A, C, torch.rand(H, generator=g, dtype=torch.float64) * scale + 0.01
+
+
 g = torch.Generator().manual_seed(5)
-for H, N, L, scale in [(1, 1, 1, 1.0), (2, 3, 17, 0.5), (3, 4, 40, 0.05)]:
-    A = (-torch.rand(H, N, generator=g) - 0.1) + 1j * torch.randn(H, N, generator=g) * 3
-    C = torch.randn(H, N, generator=g) + 1j * torch.randn(H, N, generator=g)
-    dt = torch.rand(H, generator=g) * scale + 0.01
-    K = s4d_kernel(A.to(torch.complex64), C.to(torch.complex64), dt, L)
-    assert K.shape == (H, L) and not K.is_complex(), (K.shape, K.dtype)
-    assert torch.allclose(K.double(), _kernel_loop(A, C, dt, L), atol=1e-4, rtol=1e-4), f"wrong kernel for H={H}, N={N}, L={L}"
-K64 = s4d_kernel(A.to(torch.complex128), C.to(torch.complex128), dt.double(), 40)
-assert K64.dtype == torch.float64 and torch.allclose(K64, _kernel_loop(A, C, dt, 40), atol=1e-10)
+for H, N, L, scale in [(1, 1, 1, 1.0), (2, 3, 17, 0.5), (3, 4, 40, 0.05), (1, 6, 64, 1.5)]:
+    A, C, dt = _modes(H, N, g, scale)
+    # complex128 / float64: tight
+    K = assert_unchanged(s4d_kernel, A, C, dt, L)
+    assert_values(K, _kernel_loop(A, C, dt, L), what=f"the kernel for complex128 inputs, H={H}, N={N}, L={L}")
+    # complex64 / float32: float32 kernel, float32 accuracy
+    A32, C32, dt32 = A.to(torch.complex64), C.to(torch.complex64), dt.float()
+    K32 = assert_unchanged(s4d_kernel, A32, C32, dt32, L)
+    assert_values(K32, _kernel_loop(A32, C32, dt32, L).float(), rtol=1e-4, atol=1e-4,
+                  what=f"the kernel for complex64 inputs, H={H}, N={N}, L={L}")
+    # the dtype rule: a float64 dt does not promote a complex64 A
+    K_mixed = s4d_kernel(A32, C32, dt, L)
+    assert K_mixed.dtype == torch.float32, f"complex64 A with a float64 dt: K must be float32 (the real dtype of A), got {K_mixed.dtype}"
+    assert_values(K_mixed, _kernel_loop(A32, C32, dt.float(), L).float(), rtol=1e-4, atol=1e-4, what="the kernel for a float64 dt")
+    # gradients with respect to A, C and dt, against the running-product reference
+    assert_grads_match(lambda a, c, d: s4d_kernel(a, c, d, L), lambda a, c, d: _kernel_powers(a, c, d, L), A, C, dt,
+                       what=f"s4d_kernel (H={H}, N={N}, L={L})")
+assert s4d_kernel(*_modes(2, 2, g), 5).dtype == torch.float64
 ### END HIDDEN TESTS
 
 # %% [markdown] id="conv-background"
@@ -281,7 +329,7 @@ assert K64.dtype == torch.float64 and torch.allclose(K64, _kernel_loop(A, C, dt,
 #
 # $$y = \mathrm{irfft}\big(\mathrm{rfft}(u, 2L) \cdot \mathrm{rfft}(K, 2L),\ 2L\big)[\,:L\,] .$$
 #
-# **Implement** `causal_fft_conv(u, K)`: `u` real of shape `(B, H, L)`, `K` real of shape `(H, L)`; returns `y` of shape `(B, H, L)` with $y_{b,h,\ell} = \sum_{j=0}^{\ell} K_{h,j}\, u_{b,h,\ell-j}$.
+# **Implement** `causal_fft_conv(u, K)`: `u` real of shape `(B, H, L)`, `K` real of shape `(H, L)` (same dtype, `L >= 1`); returns a new `y` of shape `(B, H, L)` and the dtype of `u`, with $y_{b,h,\ell} = \sum_{j=0}^{\ell} K_{h,j}\, u_{b,h,\ell-j}$. This is how the layer trains, so gradients must flow to `u` and `K`; leave both unchanged.
 #
 # *Hint:* `torch.fft.rfft(x, n=2 * L)` pads for you; broadcasting `(B, H, F) * (H, F)` does the rest.
 
@@ -306,16 +354,29 @@ y2 = causal_fft_conv(torch.tensor([[[0.0, 0.0, 1.0, 1.0]]]), K1)
 assert torch.allclose(y2.flatten(), torch.tensor([0.0, 0.0, 3.0, 5.0]), atol=1e-5), f"causal: nothing before the input arrives and no wrap-around, got {y2.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _direct_conv(u, K):  # independent: grouped conv1d over a left-padded input with the flipped kernel
+    L = u.shape[-1]
+    return F.conv1d(F.pad(u, (L - 1, 0)), K.flip(-1)[:, None, :], groups=K.shape[0])
+
+
 g = torch.Generator().manual_seed(7)
-for Bsz, H, L in [(1, 1, 1), (2, 3, 5), (3, 2, 33), (1, 4, 128)]:
-    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64)
+for Bsz, H, L in [(1, 1, 1), (2, 3, 5), (3, 2, 33), (1, 4, 128), (2, 1, 2)]:
+    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64) * 3
     K = torch.randn(H, L, generator=g, dtype=torch.float64)
-    # independent: grouped conv1d over a left-padded input with the flipped kernel
-    ref = F.conv1d(F.pad(u, (L - 1, 0)), K.flip(-1)[:, None, :], groups=H)
-    y = causal_fft_conv(u, K)
-    assert y.shape == (Bsz, H, L), f"shape {tuple(y.shape)} for B={Bsz}, H={H}, L={L}"
-    assert torch.allclose(y, ref, atol=1e-9), f"wrong values for B={Bsz}, H={H}, L={L}"
-assert causal_fft_conv(torch.randn(2, 3, 10, generator=g), torch.randn(3, 10, generator=g)).dtype == torch.float32
+    y = assert_unchanged(causal_fft_conv, u, K)
+    assert_values(y, _direct_conv(u, K), atol=1e-10, what=f"y for B={Bsz}, H={H}, L={L}")
+    assert_grads_match(causal_fft_conv, _direct_conv, u, K, atol=1e-10, what=f"causal_fft_conv (B={Bsz}, H={H}, L={L})")
+    y32 = causal_fft_conv(u.float(), K.float())
+    assert_values(y32, _direct_conv(u, K).float(), rtol=1e-4, atol=1e-4, what=f"float32 y for B={Bsz}, H={H}, L={L}")
+# a late impulse: nothing before it, the kernel after it, no wrap-around from the end
+u = torch.zeros(1, 1, 8, dtype=torch.float64)
+u[..., 5] = 1.0
+K = torch.arange(1.0, 9.0, dtype=torch.float64)[None]
+assert_values(causal_fft_conv(u, K), torch.tensor([[[0, 0, 0, 0, 0, 1, 2, 3.0]]], dtype=torch.float64), atol=1e-12,
+              what="an impulse at l=5")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="rec-background"
@@ -325,7 +386,7 @@ assert causal_fft_conv(torch.randn(2, 3, 10, generator=g), torch.randn(3, 10, ge
 #
 # $$x_\ell = \bar A \odot x_{\ell-1} + \bar B \odot u_\ell, \qquad y_\ell = 2\,\mathrm{Re}\sum_n C_n x_{\ell,n}, \qquad \bar A = e^{\Delta A},\ \bar B = \frac{e^{\Delta A} - 1}{A},\ x_{-1} = 0 .$$
 #
-# **Implement** `s4d_recurrence(u, A, C, dt)`: `u` real `(B, H, L)`, `A`, `C` complex `(H, N)`, `dt` `(H,)`; returns real `y` of shape `(B, H, L)` computed with a Python loop over $\ell$. It must match `causal_fft_conv(u, s4d_kernel(A, C, dt, L))`.
+# **Implement** `s4d_recurrence(u, A, C, dt)`: `u` real `(B, H, L)`, `A`, `C` complex `(H, N)` of one dtype, `dt` `(H,)`; returns real `y` of shape `(B, H, L)` computed with a Python loop over $\ell$. It must match `causal_fft_conv(u, s4d_kernel(A, C, dt, L))`. As for the kernel, `y` has the real dtype of `A` whatever the dtypes of `u` and `dt` (cast them to `A.real.dtype`: float64 `u` with complex64 `A` gives float32 `y`); leave the inputs unchanged.
 #
 # *Hint:* the state has shape `(B, H, N)`; `u[:, :, l, None]` broadcasts over the modes; collect outputs in a list and `torch.stack(..., dim=-1)`.
 
@@ -333,6 +394,7 @@ assert causal_fft_conv(torch.randn(2, 3, 10, generator=g), torch.randn(3, 10, ge
 def s4d_recurrence(u: torch.Tensor, A: torch.Tensor, C: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
     """Run the ZOH-discretised diagonal SSM step by step: u (B, H, L) -> y (B, H, L)."""
     ### BEGIN SOLUTION
+    u, dt = u.to(A.real.dtype), dt.to(A.real.dtype)
     dtA = A * dt[:, None]
     A_bar = torch.exp(dtA)
     B_bar = (A_bar - 1.0) / A
@@ -356,7 +418,10 @@ expected = [2 * b, 2 * b * math.exp(-0.5), 2 * b * math.exp(-1.0)]
 assert torch.allclose(y1.flatten(), torch.tensor(expected), atol=1e-6), f"impulse response should be {expected}, got {y1.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-def _direct(u, A, C, dt):  # independent: kernel by explicit powers, then the O(L^2) causal sum
+from utils.testing import assert_unchanged, assert_values
+
+
+def _direct(u, A, C, dt):  # independent: kernel by explicit powers, then the O(L^2) causal sum, complex128
     dtA = (A * dt[:, None]).to(torch.complex128)
     w = C.to(torch.complex128) * (torch.exp(dtA) - 1) / A.to(torch.complex128)
     L = u.shape[-1]
@@ -365,15 +430,23 @@ def _direct(u, A, C, dt):  # independent: kernel by explicit powers, then the O(
     for l in range(L):
         y[..., l] = (K[:, : l + 1].flip(-1) * u[..., : l + 1].double()).sum(-1)
     return y
+
+
 g = torch.Generator().manual_seed(9)
-for Bsz, H, N, L in [(1, 1, 1, 1), (2, 3, 4, 12), (3, 2, 5, 30)]:
-    A = ((-torch.rand(H, N, generator=g) - 0.1) + 1j * torch.randn(H, N, generator=g) * 3).to(torch.complex64)
-    C = (torch.randn(H, N, generator=g) + 1j * torch.randn(H, N, generator=g)).to(torch.complex64)
-    dt = torch.rand(H, generator=g) * 0.8 + 0.05
-    u = torch.randn(Bsz, H, L, generator=g)
-    y = s4d_recurrence(u, A, C, dt)
-    assert y.shape == (Bsz, H, L) and not y.is_complex(), (y.shape, y.dtype)
-    assert torch.allclose(y.double(), _direct(u, A, C, dt), atol=1e-4), f"wrong outputs for B={Bsz}, H={H}, N={N}, L={L}"
+for Bsz, H, N, L in [(1, 1, 1, 1), (2, 3, 4, 12), (3, 2, 5, 30), (1, 1, 3, 2)]:
+    A = (-torch.rand(H, N, generator=g, dtype=torch.float64) - 0.1) + 1j * torch.randn(H, N, generator=g, dtype=torch.float64) * 3
+    C = torch.randn(H, N, generator=g, dtype=torch.float64) + 1j * torch.randn(H, N, generator=g, dtype=torch.float64)
+    dt = torch.rand(H, generator=g, dtype=torch.float64) * 0.8 + 0.05
+    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64) * 2
+    y = assert_unchanged(s4d_recurrence, u, A, C, dt)
+    assert_values(y, _direct(u, A, C, dt), what=f"y for complex128 inputs, B={Bsz}, H={H}, N={N}, L={L}")
+    A32, C32 = A.to(torch.complex64), C.to(torch.complex64)
+    y32 = assert_unchanged(s4d_recurrence, u.float(), A32, C32, dt.float())
+    assert_values(y32, _direct(u.float(), A32, C32, dt.float()).float(), rtol=1e-4, atol=1e-4,
+                  what=f"y for complex64 inputs, B={Bsz}, H={H}, N={N}, L={L}")
+    y_mixed = assert_unchanged(s4d_recurrence, u, A32, C32, dt)
+    assert y_mixed.dtype == torch.float32, f"float64 u and dt with complex64 A: y must be float32 (the real dtype of A), got {y_mixed.dtype}"
+    assert_values(y_mixed, _direct(u.float(), A32, C32, dt.float()).float(), rtol=1e-4, atol=1e-4, what="y for float64 u and dt")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="disc-kernel-intro"

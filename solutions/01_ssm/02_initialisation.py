@@ -57,7 +57,7 @@ print(f"sequential digits: {len(data.x_train)} train / {len(data.x_test)} test s
 #
 # ## Exercise 1 — S4D-Lin and S4D-Inv (3 points)
 #
-# **Implement** `s4d_lin(H, N)` and `s4d_inv(H, N)`: each returns `A` of shape `(H, N)`, dtype `torch.complex64`, the same row repeated for every channel.
+# **Implement** `s4d_lin(H, N)` and `s4d_inv(H, N)` for ints `H, N >= 1`: each returns `A` of shape `(H, N)`, dtype `torch.complex64`, the same row repeated for every channel, exact to float32 rounding (compute in float32 or float64, then store as complex64).
 #
 # *Hint:* `n = torch.arange(N, dtype=torch.float32)`; build the imaginary part, then `torch.complex(real, imag)`; `.repeat(H, 1)`.
 
@@ -88,16 +88,18 @@ expected = torch.tensor([-0.5 + 1j * 12 / math.pi, -0.5 + 1j * 4 / (3 * math.pi)
 assert inv.shape == (1, 2) and torch.allclose(inv[0], expected), f"for N=2 expected {expected}, got {inv[0]}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-for H, N in [(1, 1), (3, 8), (2, 32)]:
+from utils.testing import assert_values
+
+for H, N in [(1, 1), (1, 2), (3, 8), (2, 32), (4, 64)]:
     n_ref = 2 * N  # the reference's state size counts both members of each conjugate pair
     k = torch.arange(N, dtype=torch.float64)
-    ref_inv = 1 / math.pi * n_ref * (n_ref / (1 + 2 * k) - 1)
-    ref_lin = math.pi * k
-    for fn, ref in ((s4d_lin, ref_lin), (s4d_inv, ref_inv)):
+    refs = {"s4d_lin": math.pi * k,  # dplr.py: imag_part = pi * arange(N // 2)
+            "s4d_inv": 1 / math.pi * n_ref * (n_ref / (1 + 2 * k) - 1)}  # dplr.py: 1/pi * N * (N / (1 + 2 arange) - 1)
+    for fn in (s4d_lin, s4d_inv):
         A = fn(H, N)
-        assert A.shape == (H, N) and A.dtype == torch.complex64, (fn.__name__, A.shape, A.dtype)
-        assert torch.allclose(A.real.double(), torch.full((H, N), -0.5, dtype=torch.float64)), f"{fn.__name__}: Re A = -1/2"
-        assert torch.allclose(A.imag.double(), ref.expand(H, N), rtol=1e-5, atol=1e-4), f"{fn.__name__}: wrong Im A for N={N}"
+        expected = torch.complex(torch.full((N,), -0.5, dtype=torch.float64), refs[fn.__name__]).to(torch.complex64)
+        assert_values(A, expected.repeat(H, 1), what=f"{fn.__name__}(H={H}, N={N})")
+        assert all(torch.equal(A[h], A[0]) for h in range(H)), f"{fn.__name__}: every channel gets the same row"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="layer-background"
@@ -109,7 +111,10 @@ for H, N in [(1, 1), (3, 8), (2, 32)]:
 #
 # ## Exercise 2 — the kernel from trainable parameters (3 points)
 #
-# **Implement** `s4d_layer_kernel(log_dt, log_A_real, A_imag, C, L)`: `log_dt` of shape `(H,)`, `log_A_real` and `A_imag` real of shape `(H, N)`, `C` complex of shape `(H, N)`; return the real kernel `(H, L)`. It must be differentiable with respect to all four.
+# **Implement** `s4d_layer_kernel(log_dt, log_A_real, A_imag, C, L)`: `log_dt` of shape `(H,)`, `log_A_real` and `A_imag` real of shape `(H, N)`, `C` complex of shape `(H, N)`, an int `L >= 1`; return the real kernel `(H, L)`.
+#
+# - **dtype:** `log_A_real` and `A_imag` have the real dtype of `C` (float32 with complex64, float64 with complex128), and so does the kernel, *whatever the dtype of `log_dt`*: a float64 `log_dt` with float32/complex64 parameters still gives a float32 kernel (cast $\Delta$ to that dtype).
+# - **gradients:** the optimiser trains all four through this kernel, so gradients must flow to each of them, and they must be right (the tests compare them with a reference); leave the inputs unchanged.
 #
 # *Hint:* `torch.complex(-torch.exp(log_A_real), A_imag)`; then exactly the formula of notebook 1.
 
@@ -119,7 +124,7 @@ def s4d_layer_kernel(log_dt: torch.Tensor, log_A_real: torch.Tensor, A_imag: tor
     ### BEGIN SOLUTION
     dt = torch.exp(log_dt)
     A = torch.complex(-torch.exp(log_A_real), A_imag)
-    dtA = A * dt[:, None]
+    dtA = A * dt.to(A_imag.dtype)[:, None]
     weights = C * (torch.exp(dtA) - 1.0) / A
     return 2 * torch.einsum("hn,hnl->hl", weights, torch.exp(dtA[:, :, None] * torch.arange(L))).real
     ### END SOLUTION
@@ -130,9 +135,14 @@ K = s4d_layer_kernel(torch.zeros(1), torch.log(torch.tensor([[0.5]])), torch.zer
 assert K.shape == (1, 3) and not K.is_complex(), f"expected a real (H, L) = (1, 3) kernel, got {tuple(K.shape)} {K.dtype}"
 b = (math.exp(-0.5) - 1) / -0.5
 assert torch.allclose(K[0], torch.tensor([2 * b, 2 * b * math.exp(-0.5), 2 * b * math.exp(-1.0)]), atol=1e-6), f"got {K[0].tolist()}"
+K_mixed = s4d_layer_kernel(torch.zeros(1, dtype=torch.float64), torch.log(torch.tensor([[0.5]])), torch.zeros(1, 1), torch.ones(1, 1, dtype=torch.complex64), 3)
+assert K_mixed.dtype == torch.float32, f"a float64 log_dt must not promote the float32 kernel, got {K_mixed.dtype}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-def _loop(log_dt, log_A_real, A_imag, C, L):  # independent: complex scalars in Python, repeated multiplication
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _loop(log_dt, log_A_real, A_imag, C, L):  # independent: complex scalars in Python, repeated multiplication, float64
     H, N = A_imag.shape
     K = torch.zeros(H, L, dtype=torch.float64)
     for h in range(H):
@@ -145,19 +155,38 @@ def _loop(log_dt, log_A_real, A_imag, C, L):  # independent: complex scalars in 
                 K[h, l] += 2 * w.real
                 w *= abar
     return K
+
+
+def _powers(log_dt, log_A_real, A_imag, C, L):  # differentiable reference: A built as a sum, a running product for the powers
+    A = -torch.exp(log_A_real) + 1j * A_imag
+    abar = torch.exp(A * torch.exp(log_dt)[:, None])
+    w = C * (abar - 1) / A
+    out = []
+    for _ in range(L):
+        out.append(2 * w.real.sum(-1))
+        w = w * abar
+    return torch.stack(out, dim=-1)
+
+
 g = torch.Generator().manual_seed(12)
-for H, N, L in [(1, 1, 1), (2, 3, 10), (3, 4, 25)]:
-    log_dt = torch.rand(H, generator=g) * 3 - 4
-    log_A_real = torch.randn(H, N, generator=g) * 0.5
-    A_imag = torch.randn(H, N, generator=g) * 5
-    C = torch.randn(H, N, generator=g, dtype=torch.complex64)
-    K = s4d_layer_kernel(log_dt, log_A_real, A_imag, C, L)
-    assert K.shape == (H, L), f"shape {tuple(K.shape)} for H={H}, N={N}, L={L}"
-    assert torch.allclose(K.double(), _loop(log_dt, log_A_real, A_imag, C, L), atol=1e-4), f"wrong kernel for H={H}, N={N}, L={L}"
-params = [torch.randn(2, requires_grad=True), torch.randn(2, 3, requires_grad=True), torch.randn(2, 3, requires_grad=True),
-          torch.randn(2, 3, dtype=torch.complex64, requires_grad=True)]
-s4d_layer_kernel(*params, 8).sum().backward()
-assert all(p.grad is not None and torch.isfinite(torch.view_as_real(p.grad) if p.is_complex() else p.grad).all() for p in params), "gradients must flow to all four parameters"
+for H, N, L in [(1, 1, 1), (2, 3, 10), (3, 4, 25), (1, 2, 2)]:
+    log_dt = torch.rand(H, generator=g, dtype=torch.float64) * 3 - 4
+    log_A_real = torch.randn(H, N, generator=g, dtype=torch.float64) * 0.5
+    A_imag = torch.randn(H, N, generator=g, dtype=torch.float64) * 5
+    C = torch.randn(H, N, generator=g, dtype=torch.complex128)
+    # float64 / complex128: tight values and gradients for all four parameters
+    K = assert_unchanged(s4d_layer_kernel, log_dt, log_A_real, A_imag, C, L)
+    assert_values(K, _loop(log_dt, log_A_real, A_imag, C, L), what=f"the kernel for float64 parameters, H={H}, N={N}, L={L}")
+    assert_grads_match(lambda *p: s4d_layer_kernel(*p, L), lambda *p: _powers(*p, L), log_dt, log_A_real, A_imag, C,
+                       what=f"s4d_layer_kernel (H={H}, N={N}, L={L})")
+    # float32 / complex64, as in the model: a float32 kernel
+    p32 = (log_dt.float(), log_A_real.float(), A_imag.float(), C.to(torch.complex64))
+    K32 = assert_unchanged(s4d_layer_kernel, *p32, L)
+    assert_values(K32, _loop(*p32, L).float(), rtol=1e-4, atol=1e-4, what=f"the kernel for float32 parameters, H={H}, N={N}, L={L}")
+    # the dtype rule: a float64 log_dt does not promote the kernel
+    K_mixed = s4d_layer_kernel(log_dt, *p32[1:], L)
+    assert K_mixed.dtype == torch.float32, f"float64 log_dt with complex64 C: the kernel must be float32, got {K_mixed.dtype}"
+    assert_values(K_mixed, _loop(log_dt, *p32[1:], L).float(), rtol=1e-4, atol=1e-4, what="the kernel for a float64 log_dt")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="conv-background"
@@ -167,7 +196,7 @@ assert all(p.grad is not None and torch.isfinite(torch.view_as_real(p.grad) if p
 #
 # $$y_{b,h,\ell} = \sum_{j=0}^{\ell} K_{h,j}\, u_{b,h,\ell-j} + D_h\, u_{b,h,\ell} .$$
 #
-# **Implement** `ssm_conv(u, K, D)`: `u` of shape `(B, H, L)`, `K` of shape `(H, L)`, `D` of shape `(H,)`; return `y` of shape `(B, H, L)`, with an FFT padded to $2L$ as in notebook 1.
+# **Implement** `ssm_conv(u, K, D)`: `u` of shape `(B, H, L)`, `K` of shape `(H, L)`, `D` of shape `(H,)`, all of one real dtype, `L >= 1`; return a new `y` of shape `(B, H, L)` and that dtype, with an FFT padded to $2L$ as in notebook 1. The model trains `K` (through its parameters), `D` and the layers below `u` through this output, so gradients must flow to all three; leave `u`, `K` and `D` unchanged (e.g. do not add `D` into `K[:, 0]` in place).
 
 # %% id="conv-answer" nbgrader={"grade": false, "grade_id": "conv-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def ssm_conv(u: torch.Tensor, K: torch.Tensor, D: torch.Tensor) -> torch.Tensor:
@@ -185,14 +214,24 @@ assert y.shape == (1, 1, 3), f"expected (B, H, L) = (1, 1, 3), got {tuple(y.shap
 assert torch.allclose(y.flatten(), torch.tensor([13.0, 2.0, 1.0]), atol=1e-5), f"impulse: K plus D at l=0, expected [13, 2, 1], got {y.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _direct(u, K, D):  # independent: grouped conv1d over a left-padded input with the flipped kernel, plus the skip
+    L = u.shape[-1]
+    return F.conv1d(F.pad(u, (L - 1, 0)), K.flip(-1)[:, None, :], groups=K.shape[0]) + D[:, None] * u
+
+
 g = torch.Generator().manual_seed(13)
-for Bsz, H, L in [(1, 1, 1), (2, 3, 7), (4, 2, 64)]:
-    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64)
+for Bsz, H, L in [(1, 1, 1), (2, 3, 7), (4, 2, 64), (1, 2, 2)]:
+    u = torch.randn(Bsz, H, L, generator=g, dtype=torch.float64) * 3
     K = torch.randn(H, L, generator=g, dtype=torch.float64)
-    D = torch.randn(H, generator=g, dtype=torch.float64)
-    ref = F.conv1d(F.pad(u, (L - 1, 0)), K.flip(-1)[:, None, :], groups=H) + D[:, None] * u
-    y = ssm_conv(u, K, D)
-    assert y.shape == (Bsz, H, L) and torch.allclose(y, ref, atol=1e-9), f"wrong output for B={Bsz}, H={H}, L={L}"
+    D = torch.randn(H, generator=g, dtype=torch.float64)  # negative entries too
+    y = assert_unchanged(ssm_conv, u, K, D)
+    assert_values(y, _direct(u, K, D), atol=1e-10, what=f"y for B={Bsz}, H={H}, L={L}")
+    assert_grads_match(ssm_conv, _direct, u, K, D, atol=1e-10, what=f"ssm_conv (B={Bsz}, H={H}, L={L})")
+    y32 = assert_unchanged(ssm_conv, u.float(), K.float(), D.float())
+    assert_values(y32, _direct(u, K, D).float(), rtol=1e-4, atol=1e-4, what=f"float32 y for B={Bsz}, H={H}, L={L}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="model-intro"

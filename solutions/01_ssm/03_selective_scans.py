@@ -65,7 +65,7 @@ generator = setup_lesson(
 #
 # ## Exercise 1 — the selective scan, step by step (3 points)
 #
-# **Implement** `selective_scan(u, delta, A, B, C)` with the layout of the reference: `u`, `delta` of shape `(batch, D, L)`, `A` of shape `(D, N)`, `B`, `C` of shape `(batch, N, L)`; return `y` of shape `(batch, D, L)`. Loop over $t$ with a state of shape `(batch, D, N)` (no `D` skip term, no gate).
+# **Implement** `selective_scan(u, delta, A, B, C)` with the layout of the reference: `u`, `delta` of shape `(batch, D, L)`, `A` of shape `(D, N)`, `B`, `C` of shape `(batch, N, L)`, all of one real dtype, `L >= 1`; return `y` of shape `(batch, D, L)` in that dtype. Loop over $t$ with a state of shape `(batch, D, N)` (no `D` skip term, no gate), and leave the inputs unchanged.
 #
 # *Hint:* precompute `torch.exp(torch.einsum("bdl,dn->bdln", delta, A))` and `torch.einsum("bdl,bnl,bdl->bdln", delta, B, u)`; in the loop, `torch.einsum("bdn,bn->bd", h, C[:, :, t])`.
 
@@ -98,6 +98,9 @@ h2 = math.exp(-1.0) * h1 + 2.0
 assert torch.allclose(y1.flatten(), torch.tensor([h0, h1, h2]), atol=1e-6), f"expected {[h0, h1, h2]}, got {y1.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
 def _closed_form(u, delta, A, B, C):  # y_t = sum_{s<=t} C_t . exp(A sum_{r=s+1}^{t} delta_r) delta_s B_s u_s, float64
     u, delta, A, B, C = (x.double() for x in (u, delta, A, B, C))
     bsz, D, L = u.shape
@@ -108,15 +111,18 @@ def _closed_form(u, delta, A, B, C):  # y_t = sum_{s<=t} C_t . exp(A sum_{r=s+1}
             decay = torch.exp((cum[:, :, t] - cum[:, :, s])[..., None] * A)  # (b, D, N)
             y[:, :, t] += (decay * (delta[:, :, s] * u[:, :, s])[..., None] * B[:, None, :, s] * C[:, None, :, t]).sum(-1)
     return y
+
+
 g = torch.Generator().manual_seed(21)
-for bsz, D, N, L in [(1, 1, 1, 1), (2, 3, 4, 9), (1, 2, 3, 20)]:
-    u = torch.randn(bsz, D, L, generator=g)
-    delta = F.softplus(torch.randn(bsz, D, L, generator=g))
-    A = -torch.rand(D, N, generator=g) * 2 - 0.1
-    B, C = torch.randn(bsz, N, L, generator=g), torch.randn(bsz, N, L, generator=g)
-    y = selective_scan(u, delta, A, B, C)
-    assert y.shape == (bsz, D, L), f"shape {tuple(y.shape)} for b={bsz}, D={D}, N={N}, L={L}"
-    assert torch.allclose(y.double(), _closed_form(u, delta, A, B, C), atol=1e-4), f"wrong outputs for b={bsz}, D={D}, N={N}, L={L}"
+for bsz, D, N, L in [(1, 1, 1, 1), (2, 3, 4, 9), (1, 2, 3, 20), (3, 1, 2, 2)]:
+    u = torch.randn(bsz, D, L, generator=g, dtype=torch.float64) * 2
+    delta = F.softplus(torch.randn(bsz, D, L, generator=g, dtype=torch.float64))
+    A = -torch.rand(D, N, generator=g, dtype=torch.float64) * 2 - 0.1
+    B, C = torch.randn(bsz, N, L, generator=g, dtype=torch.float64), torch.randn(bsz, N, L, generator=g, dtype=torch.float64)
+    y = assert_unchanged(selective_scan, u, delta, A, B, C)
+    assert_values(y, _closed_form(u, delta, A, B, C), what=f"y for b={bsz}, D={D}, N={N}, L={L}")
+    y32 = assert_unchanged(selective_scan, *(x.float() for x in (u, delta, A, B, C)))
+    assert_values(y32, _closed_form(u, delta, A, B, C).float(), rtol=1e-4, atol=1e-4, what=f"float32 y for b={bsz}, D={D}, N={N}, L={L}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="operator-background"
@@ -130,7 +136,7 @@ for bsz, D, N, L in [(1, 1, 1, 1), (2, 3, 4, 9), (1, 2, 3, 20)]:
 #
 # ## Exercise 2 — the operator (2 points)
 #
-# **Implement** `combine(left, right)`: `left = (a1, b1)` is the earlier segment, `right = (a2, b2)` the later one (tensors of any broadcastable shapes); return the pair for "left, then right".
+# **Implement** `combine(left, right)`: `left = (a1, b1)` is the earlier segment, `right = (a2, b2)` the later one (tensors of any broadcastable shapes and one dtype); return the pair for "left, then right" as new tensors, leaving the operands unchanged. The operator is not commutative: the order matters.
 #
 # *Hint:* apply left, then right, to a state $h$ and read off the coefficients.
 
@@ -150,15 +156,29 @@ assert a.item() == 10.0, f"a = a1 * a2 = 10, got {a.item()}"
 assert b.item() == 22.0, f"left first: h -> 5 (2 h + 3) + 7, so b = 22, got {b.item()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
 g = torch.Generator().manual_seed(3)
-x, y, z = [(torch.rand(4, 6, generator=g), torch.randn(4, 6, generator=g)) for _ in range(3)]
-h = torch.randn(4, 6, generator=g)
-ab = combine(x, y)
-assert torch.allclose(ab[0] * h + ab[1], y[0] * (x[0] * h + x[1]) + y[1]), "combine(x, y) must apply x, then y"
-left, right = combine(combine(x, y), z), combine(x, combine(y, z))
-assert all(torch.allclose(p, q, atol=1e-6) for p, q in zip(left, right)), "combine must be associative"
-sa, sb = combine((torch.rand(3, 1, generator=g), torch.randn(3, 1, generator=g)), (torch.rand(1, 5, generator=g), torch.randn(1, 5, generator=g)))
-assert sa.shape == (3, 5) and sb.shape == (3, 5), "broadcast the operands"
+for shape in [(), (1,), (4, 6), (2, 3, 5)]:
+    x, y, z = [(torch.rand(shape, generator=g, dtype=torch.float64) * 1.5 - 0.25, torch.randn(shape, generator=g, dtype=torch.float64))
+               for _ in range(3)]
+    h = torch.randn(shape, generator=g, dtype=torch.float64)
+    ab = assert_unchanged(combine, x, y)
+    # independent: "x, then y" applied to a state h, read off as one affine map
+    assert_values(ab[0] * h + ab[1], y[0] * (x[0] * h + x[1]) + y[1], what=f"combine(x, y) applied to h, shape {shape}")
+    assert_values(ab[0], x[0] * y[0], what=f"the first component a1 a2, shape {shape}")
+    assert_values(ab[1], y[0] * x[1] + y[1], what=f"the second component a2 b1 + b2, shape {shape}")
+    left, right = combine(combine(x, y), z), combine(x, combine(y, z))
+    assert_values(left, right, what=f"(x . y) . z versus x . (y . z), shape {shape}")
+# not commutative: (a1, b1) = (2, 1) then (a2, b2) = (3, 0) is h -> 6h + 3; the other order is h -> 6h + 1
+a, b = combine((torch.tensor(2.0, dtype=torch.float64), torch.tensor(1.0, dtype=torch.float64)),
+               (torch.tensor(3.0, dtype=torch.float64), torch.tensor(0.0, dtype=torch.float64)))
+assert (a.item(), b.item()) == (6.0, 3.0), f"(2, 1) then (3, 0) is h -> 6h + 3, got {(a.item(), b.item())}"
+# broadcasting, and negative / zero coefficients
+sa, sb = assert_unchanged(combine, (torch.tensor([[-1.0], [0.0], [2.0]]), torch.tensor([[1.0], [2.0], [3.0]])),
+                          (torch.tensor([[1.0, -2.0]]), torch.tensor([[0.5, -0.5]])))
+assert_values(sa, torch.tensor([[-1.0, 2.0], [0.0, 0.0], [2.0, -4.0]]), what="a for broadcast operands")
+assert_values(sb, torch.tensor([[1.5, -2.5], [2.5, -4.5], [3.5, -6.5]]), what="b for broadcast operands")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="hs-background"
@@ -166,7 +186,7 @@ assert sa.shape == (3, 5) and sb.shape == (3, 5), "broadcast the operands"
 #
 # The inclusive scan $s_t = e_0 \bullet \dots \bullet e_t$ in $\lceil \log_2 L \rceil$ rounds: in the round with offset $d = 1, 2, 4, \dots$ (while $d < L$), every position $t \ge d$ becomes $s_{t-d} \bullet s_t$ (the earlier partial product on the **left**), and positions $t < d$ stay. Each round is one vectorised operation over the whole sequence, so the *depth* is $\log_2 L$ — but the *work* is $L \log_2 L$ instead of $L$.
 #
-# **Implement** `hillis_steele_scan(elems, op)`: `elems` is a tuple of tensors with time on the **last** axis (all of length $L$), `op(left, right)` combines two such tuples elementwise; return the tuple of inclusive prefix products. Do not modify the inputs in place.
+# **Implement** `hillis_steele_scan(elems, op)`: `elems` is a tuple of tensors with time on the **last** axis (all of length $L \ge 1$), `op(left, right)` combines two such tuples elementwise (associative, **not** commutative: `left` is the earlier part); return the tuple of inclusive prefix products, same shapes and dtypes. Call `op` exactly once per round, on the whole shifted sequences ($\lceil \log_2 L \rceil$ calls in all, none for $L = 1$), and do not modify the inputs in place.
 #
 # *Hint:* `op(tuple(e[..., :-d] for e in elems), tuple(e[..., d:] for e in elems))`, then `torch.cat` the untouched first `d` positions back in front.
 
@@ -187,37 +207,68 @@ def hillis_steele_scan(elems: tuple[torch.Tensor, ...], op) -> tuple[torch.Tenso
 # %% id="hs-tests" nbgrader={"grade": true, "grade_id": "hs-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 (cs,) = hillis_steele_scan((torch.arange(1.0, 6.0),), lambda l, r: (l[0] + r[0],))
 assert torch.equal(cs, torch.tensor([1.0, 3.0, 6.0, 10.0, 15.0])), f"with + the scan is a cumulative sum, got {cs.tolist()}"
-strings = [torch.tensor([float(v)]) for v in range(3)]
+# + does not care about the order of its operands; writing digits one after another does: "12" then "3" is "123".
+# An element is (number, 10 ** its number of digits); op(left, right) appends right's digits to left's.
+def _append_digits(left, right):
+    return left[0] * right[1] + right[0], left[1] * right[1]
+digits, width = hillis_steele_scan((torch.arange(1.0, 6.0, dtype=torch.float64), torch.full((5,), 10.0, dtype=torch.float64)), _append_digits)
+assert digits.tolist() == [1.0, 12.0, 123.0, 1234.0, 12345.0], (
+    f"prefixes of the digits 1..5 are 1, 12, 123, 1234, 12345; got {digits.tolist()} "
+    "(reversed digits: the earlier partial product must be op's LEFT operand)")
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
 def _loop(a, b):
     h, out = torch.zeros_like(b[..., 0]), []
     for t in range(b.shape[-1]):
         h = a[..., t] * h + b[..., t]
         out.append(h)
     return torch.stack(out, -1)
+
+
 def _affine(l, r):  # the reference operator (independent of the student's combine)
     return l[0] * r[0], r[0] * l[1] + r[1]
+
+
+class _Counted:  # op wrapper that counts the calls
+    def __init__(self, op):
+        self.op, self.calls = op, 0
+
+    def __call__(self, l, r):
+        self.calls += 1
+        return self.op(l, r)
+
+
 g = torch.Generator().manual_seed(4)
-for shape in [(1,), (2, 3, 2), (5,), (3, 7), (2, 16), (1, 33)]:
-    a, b = torch.rand(*shape, generator=g) + 0.2, torch.randn(*shape, generator=g)
-    a_in, b_in = a.clone(), b.clone()
-    sa, sb = hillis_steele_scan((a, b), _affine)
-    assert sa.shape == a.shape and sb.shape == b.shape, f"shapes change for {shape}"
-    assert torch.allclose(sb, _loop(a, b), atol=1e-5), f"wrong prefix for shape {shape} (order of operands? last round?)"
-    assert torch.allclose(sa, a.cumprod(-1), atol=1e-5), "first component must be the running product of a"
-    assert torch.equal(a, a_in) and torch.equal(b, b_in), "do not modify the inputs in place"
-# a non-commutative op on three components: matrix products of 2x2 maps stored as tuples
-m = [torch.randn(9, generator=g) for _ in range(4)]
-def _matmul(l, r):  # (l then r) as 2x2 matrices [[p, q], [s, w]]: r @ l
+for shape in [(1,), (2, 3, 2), (5,), (3, 7), (2, 16), (1, 33), (4, 1)]:
+    a, b = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.4 - 0.2, torch.randn(*shape, generator=g, dtype=torch.float64)
+    op = _Counted(_affine)
+    sa, sb = assert_unchanged(hillis_steele_scan, (a, b), op)
+    assert_values(sb, _loop(a, b), what=f"second component for shape {shape} (order of the operands? the last round?)")
+    assert_values(sa, a.cumprod(-1), what=f"first component (running product of a) for shape {shape}")
+    L = shape[-1]
+    assert op.calls == math.ceil(math.log2(L)), f"L={L}: op must be called once per round, ceil(log2 L) = {math.ceil(math.log2(L))} times, got {op.calls}"
+# float32 stays float32, a list of tensors is accepted
+a32, b32 = torch.rand(3, 6, generator=g), torch.randn(3, 6, generator=g)
+sa, sb = hillis_steele_scan([a32, b32], _affine)
+assert sa.dtype == sb.dtype == torch.float32, f"keep the dtype, got {sa.dtype}, {sb.dtype}"
+assert_values(sb, _loop(a32, b32), what="float32 second component")
+# a non-commutative op on four components: 2x2 matrices [[p, q], [s, w]], "l then r" = r @ l
+m = [torch.randn(9, generator=g, dtype=torch.float64) for _ in range(4)]
+def _matmul(l, r):
     p1, q1, s1, w1 = l
     p2, q2, s2, w2 = r
     return p2 * p1 + q2 * s1, p2 * q1 + q2 * w1, s2 * p1 + w2 * s1, s2 * q1 + w2 * w1
-out = hillis_steele_scan(tuple(m), _matmul)
-acc = torch.eye(2)
+out = assert_unchanged(hillis_steele_scan, tuple(m), _matmul)
+acc = torch.eye(2, dtype=torch.float64)
 for t in range(9):
-    acc = torch.tensor([[m[0][t], m[1][t]], [m[2][t], m[3][t]]]) @ acc
-assert torch.allclose(torch.stack([o[-1] for o in out]), acc.flatten(), atol=1e-4), "op(left=earlier, right=later) order"
+    acc = torch.stack([torch.stack([m[0][t], m[1][t]]), torch.stack([m[2][t], m[3][t]])]) @ acc
+    assert_values(torch.stack([o[t] for o in out]), acc.flatten(), what=f"the product of the first {t + 1} 2x2 maps (op(left=earlier, right=later))")
+# keep-left: every prefix product e_0 . ... . e_t is e_0
+(first,) = hillis_steele_scan((torch.arange(7.0),), lambda l, r: (l[0],))
+assert first.tolist() == [0.0] * 7, f"with op(l, r) = l every position becomes e_0, got {first.tolist()}"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="reset-background"
@@ -231,7 +282,7 @@ assert torch.allclose(torch.stack([o[-1] for o in out]), acc.flatten(), atol=1e-
 #
 # ## Exercise 4 — the resettable operator (2 points)
 #
-# **Implement** `combine_reset(left, right)` on triples `(a, b, r)`, with `r` a boolean tensor; shapes broadcast.
+# **Implement** `combine_reset(left, right)` on triples `(a, b, r)`: `a`, `b` real of one dtype, `r` a boolean tensor; shapes broadcast. Return new tensors `(a, b, r)`, with `a`, `b` in that dtype and `r` boolean, and leave the operands unchanged. When `r2` is set, `a2` and `b2` come through exactly (no product with the left segment).
 #
 # *Hint:* `torch.where(r2, a2, a1 * a2)`, and `r1 | r2`.
 
@@ -254,12 +305,31 @@ a, b, r = combine_reset((torch.tensor(2.0), torch.tensor(3.0), Fa), (torch.tenso
 assert (a.item(), b.item(), bool(r)) == (5.0, 7.0, True), f"a reset on the right forgets the left, got {(a.item(), b.item(), bool(r))}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
 def _loop_reset(a, b, resets):
     h, out = torch.zeros_like(b[..., 0]), []
     for t in range(b.shape[-1]):
         h = torch.where(resets[..., t], b[..., t], a[..., t] * h + b[..., t])
         out.append(h)
     return torch.stack(out, -1)
+
+
+def _prod_reset(a, b, resets):  # the product of the maps e_0 ... e_t written out: a is the product since the last reset
+    A, Bv, R = torch.zeros_like(a), torch.zeros_like(b), torch.zeros_like(resets)
+    for t in range(a.shape[-1]):
+        start = 0
+        for s_ in range(t, -1, -1):
+            if resets[..., s_].item():
+                start = s_
+                break
+        A[..., t] = torch.prod(a[..., start:t + 1])
+        Bv[..., t] = sum(b[..., s_] * torch.prod(a[..., s_ + 1:t + 1]) for s_ in range(start, t + 1))
+        R[..., t] = resets[..., : t + 1].any()
+    return A, Bv, R
+
+
 def _scan(elems, op):  # a sequential fold with the student's operator, bracketed left to right
     acc, outs = tuple(e[..., 0] for e in elems), []
     outs.append(acc)
@@ -267,27 +337,50 @@ def _scan(elems, op):  # a sequential fold with the student's operator, brackete
         acc = op(acc, tuple(e[..., t] for e in elems))
         outs.append(acc)
     return tuple(torch.stack(o, -1) for o in zip(*outs))
+
+
 def _tree(elems, op):  # the same product bracketed right-heavy: checks associativity with resets
     L = elems[0].shape[-1]
     outs = []
     for t in range(L):
         acc = tuple(e[..., t] for e in elems)
-        for s in range(t - 1, -1, -1):
-            acc = op(tuple(e[..., s] for e in elems), acc)
+        for s_ in range(t - 1, -1, -1):
+            acc = op(tuple(e[..., s_] for e in elems), acc)
         outs.append(acc)
     return tuple(torch.stack(o, -1) for o in zip(*outs))
+
+
 g = torch.Generator().manual_seed(6)
-for shape in [(3, 12), (2, 2, 9)]:
-    a, b = torch.rand(*shape, generator=g), torch.randn(*shape, generator=g)
+for shape in [(3, 12), (2, 2, 9), (1, 1)]:
+    a, b = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.5 - 0.25, torch.randn(*shape, generator=g, dtype=torch.float64)
     resets = torch.rand(*shape, generator=g) < 0.25
     ref = _loop_reset(a, b, resets)
-    got_fold = _scan((a, b, resets), combine_reset)[1]
-    got_tree = _tree((a, b, resets), combine_reset)[1]
-    assert torch.allclose(got_fold, ref, atol=1e-5), "left-to-right fold disagrees with the loop with resets"
-    assert torch.allclose(got_tree, ref, atol=1e-5), "right-heavy bracketing disagrees: is the reset flag kept (r1 | r2)?"
-x, y, z = [(torch.rand(5, generator=g), torch.randn(5, generator=g), torch.rand(5, generator=g) < 0.5) for _ in range(3)]
+    for name, bracketing in (("left-to-right fold", _scan), ("right-heavy bracketing", _tree)):
+        got = bracketing((a, b, resets), combine_reset)
+        assert_values(got[1], ref, what=f"{name} with resets, shape {shape} (is the reset flag kept, r1 | r2?)")
+        assert got[2].dtype == torch.bool, f"the flag must stay boolean, got {got[2].dtype}"
+    # every component of every prefix, one row at a time, against the written-out product
+    fold = _scan((a, b, resets), combine_reset)
+    flat = [t.reshape(-1, shape[-1]) for t in (a, b, resets)]
+    got_flat = [t.reshape(-1, shape[-1]) for t in fold]
+    for i in range(flat[0].shape[0]):
+        A_ref, B_ref, R_ref = _prod_reset(flat[0][i], flat[1][i], flat[2][i])
+        assert_values(got_flat[0][i], A_ref, what=f"the a component (product of a since the last reset), shape {shape}")
+        assert_values(got_flat[1][i], B_ref, what=f"the b component, shape {shape}")
+        assert torch.equal(got_flat[2][i], R_ref), f"the flag: does the segment contain a reset? shape {shape}"
+x, y, z = [(torch.rand(5, generator=g, dtype=torch.float64), torch.randn(5, generator=g, dtype=torch.float64), torch.rand(5, generator=g) < 0.5)
+           for _ in range(3)]
+out = assert_unchanged(combine_reset, x, y)
 lhs, rhs = combine_reset(combine_reset(x, y), z), combine_reset(x, combine_reset(y, z))
-assert all(torch.allclose(p.float(), q.float(), atol=1e-6) for p, q in zip(lhs, rhs)), "must be associative"
+assert_values(lhs, rhs, what="(x . y) . z versus x . (y . z)")
+# all four flag combinations, and broadcasting (3, 1) with (1, 4)
+T, Fa = True, False
+a1, b1, r1 = torch.tensor([[2.0], [-1.0], [0.5]]), torch.tensor([[3.0], [1.0], [-2.0]]), torch.tensor([[T], [Fa], [T]])
+a2, b2, r2 = torch.tensor([[5.0, -1.0, 0.0, 1.0]]), torch.tensor([[7.0, 2.0, -1.0, 0.0]]), torch.tensor([[Fa, T, Fa, T]])
+ra, rb, rr = assert_unchanged(combine_reset, (a1, b1, r1), (a2, b2, r2))
+assert_values(ra, torch.tensor([[10.0, -1.0, 0.0, 1.0], [-5.0, -1.0, 0.0, 1.0], [2.5, -1.0, 0.0, 1.0]]), what="a for broadcast operands")
+assert_values(rb, torch.tensor([[22.0, 2.0, -1.0, 0.0], [12.0, 2.0, -1.0, 0.0], [-3.0, 2.0, -1.0, 0.0]]), what="b for broadcast operands")
+assert torch.equal(rr, torch.tensor([[T, T, T, T], [Fa, T, Fa, T], [T, T, T, T]])), f"r = r1 | r2, got {rr.tolist()}"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="chunk-background"
@@ -301,7 +394,10 @@ assert all(torch.allclose(p.float(), q.float(), atol=1e-6) for p, q in zip(lhs, 
 #
 # ## Exercise 5 — the chunked scan (3 points)
 #
-# **Implement** `chunked_scan(log_a, b, chunk_size=32)`: `log_a` ($\le 0$, may contain `-inf`) and `b` of the same shape `(..., L)`, time last; return `h` of shape `(..., L)` with the dtype of `b`, $h_t = e^{\ell_t} h_{t-1} + b_t$, $h_{-1} = 0$. Steps: clamp at `-600 / chunk_size` and cast to float64; zero-pad $L$ up to a multiple of the chunk size (padding comes *after* the data, so it changes nothing before it); reshape to `(..., n_chunks, chunk_size)`; compute the chunk-local states (carry 0) with the formula; loop over chunks to get each chunk's incoming carry; add $e^{S_t} h_{c-1}$.
+# **Implement** `chunked_scan(log_a, b, chunk_size=32)`: `log_a` ($\le 0$, may contain `-inf`) and `b` of the same shape `(..., L)` (float32 or float64, `L >= 1`), time last, an int `chunk_size >= 1`; return a new `h` of shape `(..., L)`, $h_t = e^{\ell_t} h_{t-1} + b_t$, $h_{-1} = 0$. Steps: clamp at `-600 / chunk_size` and cast to float64; zero-pad $L$ up to a multiple of the chunk size (padding comes *after* the data, so it changes nothing before it); reshape to `(..., n_chunks, chunk_size)`; compute the chunk-local states (carry 0) with the formula; loop over chunks to get each chunk's incoming carry; add $e^{S_t} h_{c-1}$.
+#
+# - **precision:** compute in float64 and cast to `b`'s dtype at the end. The clamp moves a decay $e^{\ell_t}$ by at most $e^{-600/\text{chunk\_size}}$; the tests allow for exactly that (so a formulation that needs no clamp is fine too).
+# - **gradients:** the copying model trains through this scan, so gradients must flow to `log_a` and `b` (through the clamp, as `torch.clamp` does) and across chunk boundaries; leave the inputs unchanged.
 #
 # *Hint:* the carry into chunk $k+1$ is `local_end[k] + exp(S_end[k]) * carry[k]`; `torch.stack` the carries on a new last-but-one axis.
 
@@ -337,27 +433,53 @@ h = chunked_scan(torch.tensor([0.0, 0.0, -math.inf, 0.0]), torch.tensor([1.0, 2.
 assert torch.allclose(h, torch.tensor([1.0, 3.0, 3.0, 7.0])), f"log_a = -inf resets: expected [1, 3, 3, 7], got {h.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-def _loop(a, b):
-    h, out = torch.zeros_like(b[..., 0]), []
+from utils.testing import assert_grads_match, assert_unchanged, assert_values
+
+
+def _loop(log_a, b):  # the recurrence itself, step by step in float64
+    a = torch.exp(log_a.double())
+    h, out = torch.zeros_like(b[..., 0], dtype=torch.float64), []
     for t in range(b.shape[-1]):
-        h = a[..., t] * h + b[..., t]
+        h = a[..., t] * h + b[..., t].double()
         out.append(h)
-    return torch.stack(out, -1)
+    return torch.stack(out, -1).to(b.dtype)
+
+
 g = torch.Generator().manual_seed(8)
-for shape, T in [((1,), 32), ((2, 3, 10), 4), ((3, 65), 32), ((2, 64), 16), ((4, 7), 1), ((1, 100), 33)]:
+# resets (-inf) with chunks up to 16: the clamp moves a decay by at most e^{-37.5}, far below float64 round-off here
+for shape, T, resets in [((1,), 32, False), ((2, 3, 10), 4, True), ((3, 65), 32, False), ((2, 64), 16, True), ((4, 7), 1, True),
+                         ((1, 100), 33, False), ((2, 5), 5, True), ((3,), 1, True), ((2, 9), 16, True)]:
     log_a = -torch.rand(*shape, generator=g, dtype=torch.float64) * 0.7
-    log_a[torch.rand(*shape, generator=g) < 0.1] = -math.inf  # resets
-    b = torch.randn(*shape, generator=g, dtype=torch.float64)
-    h = chunked_scan(log_a, b, chunk_size=T)
-    assert h.shape == b.shape and h.dtype == torch.float64, f"shape/dtype for {shape}, chunk {T}"
-    assert torch.allclose(h, _loop(log_a.exp(), b), atol=1e-7), f"wrong states for shape {shape}, chunk_size {T}"
+    if resets:
+        log_a[torch.rand(*shape, generator=g) < 0.1] = -math.inf
+    log_a[torch.rand(*shape, generator=g) < 0.1] = 0.0  # no decay
+    b = torch.randn(*shape, generator=g, dtype=torch.float64) * 3
+    h = assert_unchanged(chunked_scan, log_a, b, chunk_size=T)
+    assert_values(h, _loop(log_a, b), what=f"h for shape {shape}, chunk_size {T}")
+    finite = log_a.clamp(min=-5.0)
+    assert_grads_match(lambda la, bb: chunked_scan(la, bb, T), lambda la, bb: _loop(la, bb), finite, b,
+                       what=f"chunked_scan (shape {shape}, chunk_size {T})")
+    h32 = assert_unchanged(chunked_scan, log_a.float(), b.float(), T)
+    assert_values(h32, _loop(log_a.float(), b.float()), what=f"float32 h for shape {shape}, chunk_size {T}")
+# the default chunk size is 32
+log_a, b = -torch.rand(2, 70, generator=g, dtype=torch.float64), torch.randn(2, 70, generator=g, dtype=torch.float64)
+assert_values(chunked_scan(log_a, b), _loop(log_a, b), what="the default chunk_size=32")
+# resets with chunks of 32: the clamp is allowed to leave e^{-600/32} ~ 7e-9 of the state through
+log_a = -torch.rand(3, 80, generator=g, dtype=torch.float64) * 0.3
+log_a[:, ::7] = -math.inf
+b = torch.randn(3, 80, generator=g, dtype=torch.float64)
+assert_values(assert_unchanged(chunked_scan, log_a, b, 32), _loop(log_a, b), rtol=0.0, atol=1e-7, what="resets with chunk_size 32")
 # strong decays (a tiny, e.g. delta * A = -50) must not overflow: float64 and the clamp
-log_a = torch.full((2, 64), -50.0)
+log_a = torch.full((2, 64), -50.0, dtype=torch.float64)
 log_a[:, ::3] = -0.01
-b = torch.randn(2, 64, generator=g)
+b = torch.randn(2, 64, generator=g, dtype=torch.float64)
 h = chunked_scan(log_a, b, chunk_size=32)
 assert torch.isfinite(h).all(), "overflow: clamp log_a at -600/chunk_size and compute in float64"
-assert torch.allclose(h, _loop(log_a.double().exp(), b.double()).float(), atol=1e-5)
+assert_values(h, _loop(log_a, b), rtol=0.0, atol=1e-7, what="strong decays, chunk_size 32")
+assert_grads_match(lambda la, bb: chunked_scan(la, bb, 32), _loop, log_a, b, rtol=0.0, atol=1e-7,
+                   what="chunked_scan with strong decays (the clamp may move them by ~1e-8)")
+h = chunked_scan(log_a.float(), b.float(), chunk_size=32)
+assert torch.isfinite(h).all() and h.dtype == torch.float32, "float32 inputs: compute in float64 inside, return float32"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="glue-intro"

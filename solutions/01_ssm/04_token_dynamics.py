@@ -52,7 +52,7 @@ torch.set_default_dtype(torch.float64)  # ODE integration: float64 keeps round-o
 #
 # ## Exercise 1 — the vector field (3 points)
 #
-# **Implement** `token_velocity(x, S_B, S_C, a, s_delta, b)` for a **batch** of $P$ independent models: `x` of shape `(P, L)`, `S_B`, `S_C` of shape `(P, N)`, `a`, `s_delta`, `b` of shape `(P,)`; return $dx/dt$ of shape `(P, L)`. Use the general formula with $B_j$ and $C_\ell$ (not the $\mu$ shortcut), built as a `(P, L, L)` matrix of weights that is zero above the diagonal.
+# **Implement** `token_velocity(x, S_B, S_C, a, s_delta, b)` for a **batch** of $P$ independent models: `x` of shape `(P, L)`, `S_B`, `S_C` of shape `(P, N)`, `a`, `s_delta`, `b` of shape `(P,)`, all of one real dtype; return $dx/dt$ of shape `(P, L)` in that dtype, leaving the inputs unchanged. Use the general formula with $B_j$ and $C_\ell$ (not the $\mu$ shortcut), built as a `(P, L, L)` matrix of weights that is zero above the diagonal, with $\Delta = $ `F.softplus(s_delta x + b)`. It must stay finite for long sequences with strong decay: $a \sum_k \Delta_k$ may reach the thousands, so never form $e^{+a \sum \Delta}$ (not even above the diagonal, where it would be masked: `inf * 0` is `nan`).
 #
 # *Hint:* `cum = Delta.cumsum(-1)`; then $\sum_{k=j+1}^{\ell} \Delta_k$ is `cum[:, l] - cum[:, j]`; mask with `torch.tril`.
 
@@ -83,25 +83,46 @@ expected = [-d, -(d + d * math.exp(-d))]
 assert torch.allclose(v, torch.tensor([expected])), f"two tokens: expected {expected}, got {v.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from utils.testing import assert_unchanged, assert_values
+
+
+def _softplus(z):  # log(1 + e^z) without overflow
+    return max(z, 0.0) + math.log1p(math.exp(-abs(z)))
+
+
 def _via_scan(x, S_B, S_C, a, s_delta, b):  # independent: the selective recurrence h_l = e^{-a D_l} h_{l-1} + D_l B_l u_l, y_l = C_l . h_l
     P, L = x.shape
     out = torch.zeros(P, L, dtype=torch.float64)
     for p in range(P):
-        h = torch.zeros(S_B.shape[1], dtype=torch.float64)
+        h = [0.0] * S_B.shape[1]
         for l in range(L):
-            dl = math.log1p(math.exp(s_delta[p].item() * x[p, l].item() + b[p].item()))
-            h = math.exp(-a[p].item() * dl) * h + dl * (S_B[p] * x[p, l]) * x[p, l]  # B_l u_l with B_l = S_B x_l, u_l = x_l
-            out[p, l] = (S_C[p] * x[p, l] * h).sum()
+            xl = x[p, l].item()
+            dl = _softplus(s_delta[p].item() * xl + b[p].item())
+            h = [math.exp(-a[p].item() * dl) * hn + dl * sb * xl * xl for hn, sb in zip(h, S_B[p].tolist())]  # B_l u_l = S_B x_l x_l
+            out[p, l] = sum(sc * xl * hn for sc, hn in zip(S_C[p].tolist(), h))
     return out
+
+
 g = torch.Generator().manual_seed(31)
-for P, L, N in [(1, 1, 1), (3, 5, 2), (2, 9, 4)]:
-    x = torch.randn(P, L, generator=g, dtype=torch.float64)
+for P, L, N in [(1, 1, 1), (3, 5, 2), (2, 9, 4), (4, 2, 3)]:
+    x = torch.randn(P, L, generator=g, dtype=torch.float64) * 1.5
+    if L > 1:
+        x[0, 1] = x[0, 0]  # a tie
     S_B, S_C = torch.randn(P, N, generator=g, dtype=torch.float64), torch.randn(P, N, generator=g, dtype=torch.float64)
     a = torch.rand(P, generator=g, dtype=torch.float64) * 2 + 0.1
     s_delta, b = torch.randn(P, generator=g, dtype=torch.float64), torch.randn(P, generator=g, dtype=torch.float64)
-    v = token_velocity(x, S_B, S_C, a, s_delta, b)
-    assert v.shape == (P, L), f"shape {tuple(v.shape)} for P={P}, L={L}"
-    assert torch.allclose(v, _via_scan(x, S_B, S_C, a, s_delta, b), atol=1e-9), f"wrong velocity for P={P}, L={L}, N={N}"
+    v = assert_unchanged(token_velocity, x, S_B, S_C, a, s_delta, b)
+    assert_values(v, _via_scan(x, S_B, S_C, a, s_delta, b), what=f"the velocity for P={P}, L={L}, N={N}")
+    v32 = token_velocity(*(t.float() for t in (x, S_B, S_C, a, s_delta, b)))
+    assert_values(v32, _via_scan(x, S_B, S_C, a, s_delta, b).float(), rtol=1e-4, atol=1e-5, what=f"float32 velocity, P={P}, L={L}")
+# strong decay over a long sequence: a * sum(Delta) ~ 2 * 40 * 12 = 960 > log(float64 max) = 709
+x = torch.rand(2, 40, generator=g, dtype=torch.float64) + 0.5
+S_B, S_C = torch.randn(2, 3, generator=g, dtype=torch.float64), torch.randn(2, 3, generator=g, dtype=torch.float64)
+params = (S_B, S_C, torch.tensor([2.0, 1.5], dtype=torch.float64), torch.tensor([1.0, -1.0], dtype=torch.float64),
+          torch.tensor([11.0, 12.0], dtype=torch.float64))
+v = token_velocity(x, *params)
+assert torch.isfinite(v).all(), "strong decay: the velocity must stay finite (never form exp(+a sum Delta))"
+assert_values(v, _via_scan(x, *params), what="the velocity with strong decay (a sum Delta in the hundreds)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="rk4-background"
@@ -111,9 +132,13 @@ for P, L, N in [(1, 1, 1), (3, 5, 2), (2, 9, 4)]:
 #
 # $$k_1 = f(x), \quad k_2 = f(x + \tfrac h2 k_1), \quad k_3 = f(x + \tfrac h2 k_2), \quad k_4 = f(x + h k_3), \qquad x \leftarrow x + \tfrac h6 (k_1 + 2k_2 + 2k_3 + k_4).$$
 #
-# Divergent tokens may blow up in finite time, so the integrator must stop touching a model once it has escaped: after each step, non-finite entries (a step that overflowed) are stored as `inf`, and every model (row) whose largest $|x_\ell|$ exceeds `cap` is **frozen** (its row is never updated again).
+# Divergent tokens may blow up in finite time, so the integrator must stop touching a model once it has escaped. A row (one model) is **escaped** when one of its entries is not finite (±inf or NaN) or its largest $|x_\ell|$ exceeds `cap` (strictly); an escaped row is **frozen**: it keeps its value for the rest of the trajectory.
 #
-# **Implement** `integrate(f, x0, t_end, h, cap=1e6)`: `f` maps `(P, L)` to `(P, L)`; take `round(t_end / h)` steps; return the trajectory of shape `(steps + 1, P, L)` (the initial state first).
+# **Implement** `integrate(f, x0, t_end, h, cap=1e6)`: `f` maps a `(P, L)` state to its `(P, L)` velocity, row by row (the rows are independent models). Return the trajectory, shape `(steps + 1, P, L)`, dtype of `x0`, with `x0` first; leave `x0` unchanged.
+#
+# - **steps:** `steps = round(t_end / h)`, Python's `round` of the float quotient (`0.7 / 0.1 = 6.999…` gives 7 steps, `1.0 / 0.3` gives 3), each of size exactly `h`: the last time is `steps * h`, not always `t_end`; `steps = 0` returns `x0` alone.
+# - **after each step:** entries that came out non-finite (an overflow: ±inf or NaN) are stored as `+inf`; then every escaped row is frozen.
+# - **at the start:** rows of `x0` that are already escaped (past `cap`, or with ±inf or NaN) are frozen from the start: every later step repeats them exactly, NaN included.
 #
 # *Hint:* keep a boolean `frozen` of shape `(P,)`; `torch.where(frozen[:, None], x, x_new)`; compute `f` only on finite states (replace frozen rows by zeros before calling `f`, so no `inf` or `nan` appears).
 
@@ -123,7 +148,7 @@ def integrate(f, x0: torch.Tensor, t_end: float, h: float, cap: float = 1e6) -> 
     ### BEGIN SOLUTION
     steps = round(t_end / h)
     x = x0.clone()
-    frozen = x.abs().amax(-1) > cap
+    frozen = ~torch.isfinite(x).all(-1) | (x.abs().amax(-1) > cap)
     out = [x]
     for _ in range(steps):
         z = torch.where(frozen[:, None], torch.zeros_like(x), x)
@@ -131,9 +156,10 @@ def integrate(f, x0: torch.Tensor, t_end: float, h: float, cap: float = 1e6) -> 
         k2 = f(z + h / 2 * k1)
         k3 = f(z + h / 2 * k2)
         k4 = f(z + h * k3)
-        x = torch.where(frozen[:, None], x, z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4))
-        x = torch.where(torch.isfinite(x), x, torch.full_like(x, math.inf))
-        frozen = frozen | (x.abs().amax(-1) > cap)
+        new = z + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+        new = torch.where(torch.isfinite(new), new, torch.full_like(new, math.inf))
+        x = torch.where(frozen[:, None], x, new)
+        frozen = frozen | ~torch.isfinite(x).all(-1) | (x.abs().amax(-1) > cap)
         out.append(x)
     return torch.stack(out)
     ### END SOLUTION
@@ -144,32 +170,85 @@ traj = integrate(lambda x: -x, torch.tensor([[1.0, 2.0]]), t_end=1.0, h=0.1)
 assert traj.shape == (11, 1, 2), f"expected (steps + 1, P, L) = (11, 1, 2), got {tuple(traj.shape)}"
 assert torch.allclose(traj[0], torch.tensor([[1.0, 2.0]])), "the trajectory starts with x0"
 assert torch.allclose(traj[-1], math.exp(-1) * torch.tensor([[1.0, 2.0]]), atol=1e-6), f"x' = -x: x(1) = x0 / e, got {traj[-1].tolist()}"
+traj = integrate(lambda x: -x, torch.tensor([[1.0]]), t_end=0.7, h=0.1)
+assert traj.shape == (8, 1, 1), f"0.7 / 0.1 = 6.999... rounds to 7 steps (use round, not int): expected (8, 1, 1), got {tuple(traj.shape)}"
+traj = integrate(lambda x: -x, torch.tensor([[1.0], [5.0]]), t_end=0.3, h=0.1, cap=2.0)
+assert traj[-1, 1, 0] == 5.0, f"a row of x0 already past cap is frozen from the start, got {traj[:, 1, 0].tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-# RK4 is exact to 4th order: error ratio for halving h is about 16
-x0 = torch.tensor([[0.5], [-0.3]])
-exact = x0 / torch.sqrt(1 + 2 * x0 ** 2 * 2.0)  # x' = -x^3, t = 2
-e1 = (integrate(lambda x: -x ** 3, x0, 2.0, 0.2)[-1] - exact).abs().max().item()
-e2 = (integrate(lambda x: -x ** 3, x0, 2.0, 0.1)[-1] - exact).abs().max().item()
-assert e1 < 1e-5 and 8 < e1 / e2 < 40, f"not fourth order: errors {e1:.2e} (h=0.2), {e2:.2e} (h=0.1)"
-# blow-up: x' = x^2 from x0 = 1 explodes at t = 1; the second row stays finite
-traj = integrate(lambda x: x ** 2 * torch.tensor([[1.0], [0.0]]), torch.tensor([[1.0], [1.0]]), 2.0, 0.01, cap=1e6)
-assert traj.shape == (201, 2, 1)
-assert not torch.isnan(traj).any(), "frozen rows must not produce nan"
-assert traj[-1, 0, 0].abs() > 1e6 and traj[-1, 0, 0] == traj[-2, 0, 0], "an escaped row must be frozen, not updated"
-assert torch.allclose(traj[:, 1, 0], torch.ones(201)), "other rows are unaffected"
-# frozen means frozen: the first value past the cap is kept, finite
-traj = integrate(lambda x: x ** 2, torch.tensor([[1.0]]), 2.0, 0.01, cap=10.0)
-assert 10.0 < traj[-1, 0, 0] < 20.0, f"freeze the row at the first step past the cap, got {traj[-1, 0, 0].item()}"
-# an overflow inside one step (inf - inf in the stages) must be stored as inf, never nan
-traj = integrate(lambda x: x ** 4 - 0.5 * x ** 4, torch.tensor([[1.0, 0.5]]), 3.0, 0.25, cap=math.inf)
+from utils.testing import assert_unchanged, assert_values
+
+
+def _rk4_rows(f_row, x0, t_end, h, cap):  # independent: one row at a time, with its own escape bookkeeping
+    steps = round(t_end / h)
+    traj = x0[None].repeat(steps + 1, 1, 1)
+    for p in range(x0.shape[0]):
+        x = x0[p].clone()
+        for n in range(1, steps + 1):
+            if torch.isfinite(x).all() and not x.abs().max() > cap:
+                k1 = f_row(p, x)
+                k2 = f_row(p, x + 0.5 * h * k1)
+                k3 = f_row(p, x + 0.5 * h * k2)
+                k4 = f_row(p, x + h * k3)
+                x = x + (k1 + 2 * k2 + 2 * k3 + k4) * (h / 6)
+                x = torch.nan_to_num(x, nan=math.inf, posinf=math.inf, neginf=math.inf)
+            traj[n, p] = x
+    return traj
+
+
+# a linear system x' = x M^T: one RK4 step is exactly x -> x R^T with R = I + hM + (hM)^2/2 + (hM)^3/6 + (hM)^4/24
+g = torch.Generator().manual_seed(43)
+M = torch.randn(3, 3, generator=g, dtype=torch.float64) - 1.2 * torch.eye(3, dtype=torch.float64)
+x0 = torch.randn(4, 3, generator=g, dtype=torch.float64)
+for t_end, h, steps in [(0.7, 0.1, 7), (2.1, 0.3, 7), (1.0, 0.3, 3), (2.0, 0.25, 8), (0.04, 0.1, 0), (0.3, 0.3, 1)]:
+    traj = assert_unchanged(integrate, lambda x: x @ M.T, x0, t_end, h)
+    hM = h * M
+    R = torch.eye(3, dtype=torch.float64) + hM + hM @ hM / 2 + hM @ hM @ hM / 6 + hM @ hM @ hM @ hM / 24
+    expected = [x0]
+    for _ in range(steps):
+        expected.append(expected[-1] @ R.T)
+    assert_values(traj, torch.stack(expected), what=f"the RK4 trajectory of a linear system, t_end={t_end}, h={h} ({steps} steps of exactly h)")
+# x' = -x^3 with rows of each sign and a zero row, several step sizes; closed form x0 / sqrt(1 + 2 x0^2 t)
+x0 = torch.tensor([[0.5, -0.3], [-1.2, 2.0], [0.0, 0.7]], dtype=torch.float64)
+for t_end, h in [(2.0, 0.2), (2.0, 0.1), (0.7, 0.1), (1.0, 0.3)]:
+    traj = integrate(lambda x: -x ** 3, x0, t_end, h)
+    assert_values(traj, _rk4_rows(lambda p, x: -x ** 3, x0, t_end, h, 1e6), what=f"RK4 for x' = -x^3, t_end={t_end}, h={h}")
+x_small = torch.tensor([[0.5], [-0.3]], dtype=torch.float64)  # where h = 0.2 and 0.1 are in RK4's asymptotic regime
+e1 = (integrate(lambda x: -x ** 3, x_small, 2.0, 0.2)[-1] - x_small / torch.sqrt(1 + 4 * x_small ** 2)).abs().max().item()
+e2 = (integrate(lambda x: -x ** 3, x_small, 2.0, 0.1)[-1] - x_small / torch.sqrt(1 + 4 * x_small ** 2)).abs().max().item()
+assert e1 < 1e-5 and 10 < e1 / e2 < 25, f"not fourth order: errors {e1:.2e} (h=0.2), {e2:.2e} (h=0.1), ratio {e1 / e2:.1f} (expected ~16)"
+# float32 in, float32 out
+traj32 = integrate(lambda x: -x ** 3, x0.float(), 1.0, 0.1)
+assert traj32.dtype == torch.float32, f"keep the dtype of x0, got {traj32.dtype}"
+assert_values(traj32, _rk4_rows(lambda p, x: -x ** 3, x0.float(), 1.0, 0.1, 1e6), what="float32 trajectory")
+# blow-up: x' = c x^2 explodes at t = 1 / (c x0); rows escape at different steps, or never; x0 rows of each sign
+c = torch.tensor([[1.0], [0.0], [2.0], [-1.0], [0.5]], dtype=torch.float64)
+x0 = torch.tensor([[1.0], [1.0], [0.8], [-1.5], [1.0]], dtype=torch.float64)
+for cap, h in [(1e4, 0.01), (10.0, 0.05), (1e6, 0.02)]:
+    traj = assert_unchanged(integrate, lambda x: c * x ** 2, x0, 2.0, h, cap)
+    assert not torch.isnan(traj).any(), "frozen rows must not produce nan"
+    assert_values(traj, _rk4_rows(lambda p, x: c[p] * x ** 2, x0, 2.0, h, cap), rtol=1e-8,
+                  what=f"blow-up with cap={cap}, h={h} (freeze a row right after the step that takes it past cap)")
+assert traj[-1, 1, 0] == 1.0 and 1e6 < traj[-1, 0, 0] < math.inf, "x' = 0 stays put; x' = x^2 escapes and is frozen"
+# x0 rows already escaped (past cap, +inf, -inf, NaN) are repeated exactly; a row exactly at cap is not escaped
+x0 = torch.tensor([[0.5, -0.5], [3.0, 0.1], [math.inf, 0.0], [0.2, -math.inf], [math.nan, 0.3], [-2.0, 1.0]], dtype=torch.float64)
+traj = assert_unchanged(integrate, lambda x: -x, x0, 0.5, 0.1, 2.0)
+assert traj.shape == (6, 6, 2), f"expected (6, 6, 2), got {tuple(traj.shape)}"
+for row in (1, 2, 3, 4):
+    assert_values(traj[:, row], x0[row].expand(6, 2), equal_nan=True, what=f"escaped row {x0[row].tolist()} of x0 (frozen from the start)")
+assert_values(traj[:, [0, 5]], _rk4_rows(lambda p, x: -x, x0[[0, 5]], 0.5, 0.1, 2.0), what="rows of x0 within cap (|x| = cap is not past it)")
+# an overflow inside a step (inf - inf in the stages) is stored as +inf, never nan; -inf too becomes +inf
+traj = integrate(lambda x: x ** 4 - 0.5 * x ** 4, torch.tensor([[1.0, 0.5]], dtype=torch.float64), 3.0, 0.25, cap=math.inf)
 assert not torch.isnan(traj).any() and torch.isinf(traj[-1]).any(), "store non-finite values as inf"
+traj = integrate(lambda x: -(x ** 4), torch.tensor([[-1e80, 1.0]], dtype=torch.float64), 0.2, 0.1, cap=math.inf)
+assert_values(traj[1:, 0, 0], torch.full((2,), math.inf, dtype=torch.float64), what="an overflow to -inf (stored as +inf)")
+assert traj[-1, 0, 1] == traj[1, 0, 1], "a row with an inf entry is frozen, all of it"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="classify-background"
 # ## Exercise 3 — read the verdict off a trajectory (2 points)
 #
-# **Implement** `classify(traj)` for a trajectory of shape `(steps + 1, P, L)`: with $m_0$ and $m_T$ the largest $|x_\ell|$ of each model at the first and last time, return a list of `P` strings: `"diverge"` if $m_T > 2 m_0$ (this includes frozen, escaped rows), `"converge"` if $m_T < m_0 / 2$, else `"undecided"`.
+# **Implement** `classify(traj)` for a trajectory of shape `(steps + 1, P, L)`: with $m_0$ and $m_T$ the largest $|x_\ell|$ of each model at the first and last time, return a list of `P` strings: `"diverge"` if $m_T > 2 m_0$ (this includes frozen, escaped rows, where $m_T$ may be `inf`), `"converge"` if $m_T < m_0 / 2$, else `"undecided"`. The inequalities are strict and exact on the values of `traj` (the tests probe one float step either side of $2 m_0$ and $m_0 / 2$: exactly $m_T = 2 m_0$ is `"undecided"`); a NaN in a model's first or last state makes it `"undecided"`. Leave `traj` unchanged.
 
 # %% id="classify-answer" nbgrader={"grade": false, "grade_id": "classify-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def classify(traj: torch.Tensor) -> list[str]:
@@ -188,15 +267,52 @@ verdicts = classify(traj)
 assert verdicts == ["converge", "undecided", "diverge"], f"expected ['converge', 'undecided', 'diverge'], got {verdicts}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
+from fractions import Fraction
+
+from utils.testing import assert_unchanged
+
+
+def _verdicts(traj):  # exact: Python's max over |x| as Fractions, NaN first
+    out = []
+    for p in range(traj.shape[1]):
+        first, last = traj[0, p].tolist(), traj[-1, p].tolist()
+        if any(math.isnan(v) for v in first + last):
+            out.append("undecided")
+            continue
+        big = lambda row: math.inf if any(math.isinf(v) for v in row) else max(Fraction(abs(v)) for v in row)
+        s, e = big(first), big(last)
+        out.append("diverge" if e > 2 * s else "converge" if e < s / 2 else "undecided")
+    return out
+
+
 g = torch.Generator().manual_seed(41)
 for _ in range(5):
-    traj = torch.randn(7, 20, 4, generator=g) * torch.exp(torch.randn(1, 20, 1, generator=g) * torch.linspace(0, 1.5, 7)[:, None, None])
-    m0, mT = traj[0].abs().max(-1).values, traj[-1].abs().max(-1).values
-    expected = ["diverge" if e > 2 * s else ("converge" if e < 0.5 * s else "undecided") for s, e in zip(m0, mT)]
-    assert classify(traj) == expected, "uses the largest |x| at the first and the last time"
-assert classify(torch.tensor([[[1.0]], [[math.inf]]])) == ["diverge"]
-assert classify(torch.tensor([[[-4.0, 1.0]], [[1.9, 0.0]]])) == ["converge"], "use |x|, not x"
-assert classify(torch.tensor([[[1.0]], [[2.0]]])) == ["undecided"] and classify(torch.tensor([[[1.0]], [[0.5]]])) == ["undecided"], "strict inequalities"
+    traj = torch.randn(7, 20, 4, generator=g, dtype=torch.float64) * torch.exp(torch.randn(1, 20, 1, generator=g, dtype=torch.float64) * torch.linspace(0, 1.5, 7)[:, None, None])
+    assert assert_unchanged(classify, traj) == _verdicts(traj), "uses the largest |x| at the first and the last time"
+# right at the boundaries, one float step either side, in float64 and float32
+for dtype in (torch.float64, torch.float32):
+    rows = []
+    for m0 in (0.7, 1.1, 0.37, 3.3, 1e-3):
+        m = torch.tensor(m0, dtype=dtype)
+        for target in (2 * m, m / 2):
+            for end in (torch.nextafter(target, torch.tensor(math.inf, dtype=dtype)), target,
+                        torch.nextafter(target, torch.tensor(-math.inf, dtype=dtype))):
+                rows.append(([-m.item(), 0.25 * m.item()], [0.0, -end.item()]))
+    traj = torch.tensor([[r[0] for r in rows], [r[1] for r in rows]], dtype=dtype)
+    got, expected = assert_unchanged(classify, traj), _verdicts(traj)
+    wrong = [i for i in range(len(rows)) if got[i] != expected[i]]
+    assert not wrong, (f"{dtype}: at the boundary m_T = 2 m_0 or m_0 / 2 (or one float step away), expected {expected[wrong[0]]!r}, "
+                       f"got {got[wrong[0]]!r} for m_0 = {traj[0, wrong[0]].abs().max().item()!r}, m_T = {traj[1, wrong[0]].abs().max().item()!r} "
+                       "(strict inequalities, exactly on the values)")
+# escaped (inf), NaN, zeros, one time only, negative entries, ties
+cases = [([[1.0]], [[math.inf]], "diverge"), ([[-4.0, 1.0]], [[1.9, 0.0]], "converge"), ([[1.0]], [[2.0]], "undecided"),
+         ([[1.0]], [[0.5]], "undecided"), ([[0.0, 0.0]], [[0.0, 0.0]], "undecided"), ([[0.0]], [[1e-300]], "diverge"),
+         ([[1.0, math.nan]], [[5.0, 5.0]], "undecided"), ([[1.0, 1.0]], [[math.nan, 0.0]], "undecided"),
+         ([[-3.0, 3.0]], [[-7.0, 7.0]], "diverge"), ([[math.inf]], [[math.inf]], "undecided")]
+for first, last, verdict in cases:
+    traj = torch.tensor([first, last], dtype=torch.float64)
+    assert classify(traj) == [verdict], f"m_0 from {first[0]}, m_T from {last[0]}: expected {verdict!r}, got {classify(traj)}"
+assert classify(torch.tensor([[[1.0, -2.0], [0.5, 0.5]]], dtype=torch.float64)) == ["undecided", "undecided"], "one time only: m_T = m_0"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="regimes-intro"
