@@ -8,11 +8,14 @@ import pytest
 import torch
 
 from utils.testing import (
+    assert_defaults,
+    assert_fresh,
     assert_grads_match,
     assert_raises,
     assert_samples_follow,
     assert_unchanged,
     assert_values,
+    forbidden,
     signed_inputs,
 )
 
@@ -115,3 +118,30 @@ def test_raises_and_inputs() -> None:
     inputs = signed_inputs(3, 4, generator=torch.Generator().manual_seed(0))
     assert (inputs[0] < 0).any() and inputs[1].unique().numel() < inputs[1].numel() and inputs[3].shape == (3, 1)
     assert all(t.dtype == torch.float64 for t in inputs)
+
+
+def test_modules_fresh_results_defaults_and_forbidden_calls() -> None:
+    net = torch.nn.Linear(2, 2)
+    assert_unchanged(lambda m: m(torch.ones(2)), net)
+    for spoil in (lambda m: m.eval(), lambda m: m.requires_grad_(False), lambda m: m.weight.data.add_(1)):
+        with pytest.raises(AssertionError, match="in place"):
+            assert_unchanged(spoil, torch.nn.Linear(2, 2))
+    x = torch.ones(3)
+    assert_fresh(x.clone(), x)
+    with pytest.raises(AssertionError, match="shares memory"):
+        assert_fresh(x, x)
+    with pytest.raises(AssertionError, match="shares memory"):
+        assert_fresh((x[1:],), x)
+
+    def f(a, use_cache=True):
+        return a
+
+    assert_defaults(f, use_cache=True)
+    with pytest.raises(AssertionError, match="default to False"):
+        assert_defaults(f, use_cache=False)
+    with forbidden("torch.logsumexp", "torch.nn.functional.scaled_dot_product_attention"):
+        with pytest.raises(AssertionError, match="not to call torch.logsumexp"):
+            torch.logsumexp(x, 0)
+        with pytest.raises(AssertionError, match="not to call"):
+            x.logsumexp(0)
+    assert torch.logsumexp(x, 0).item() == pytest.approx(math.log(3) + 1)  # restored

@@ -4,11 +4,14 @@ It holds checks, never answers. Each check raises an AssertionError whose messag
 
 - `assert_values`: values and dtype, with dtype-aware tolerances tight enough that float32 work in a
   float64 exercise fails (a bare `allclose` keeps rtol=1e-5, which hides it);
-- `assert_unchanged`: calls a function and fails if it changed any argument in place;
+- `assert_unchanged`: calls a function and fails if it changed any argument in place (tensors, arrays,
+  containers, and modules: weights, requires_grad flags, train/eval mode);
 - `assert_grads_match`: the gradients of a function against those of an independent reference;
 - `assert_samples_follow`: a chi-square goodness-of-fit test of samples against the joint distribution
   the statement defines, at a fixed significance;
 - `assert_raises`: the error a statement promises, with the argument named;
+- `assert_fresh`, `assert_defaults`, `forbidden`: "return a new tensor", the signature's defaults,
+  "do not call X";
 - `signed_inputs`: inputs that include negative values, ties and length 1.
 """
 
@@ -74,7 +77,15 @@ def assert_values(got: Any, expected: Any, *, rtol: float | None = None, atol: f
                                msg=lambda m: f"{what}: {m}", **kwargs)
 
 
+def _module_state(module: torch.nn.Module) -> dict[str, Any]:
+    return {"training": [m.training for m in module.modules()],
+            "requires_grad": [p.requires_grad for p in module.parameters()],
+            "state": {k: v.detach().clone() for k, v in module.state_dict().items()}}
+
+
 def _snapshot(value: Any) -> Any:
+    if isinstance(value, torch.nn.Module):
+        return _module_state(value)
     if isinstance(value, torch.Tensor):
         return value.detach().clone()
     if isinstance(value, np.ndarray):
@@ -92,6 +103,11 @@ def _holds_tensors(value: Any) -> bool:
 
 
 def _same(before: Any, after: Any) -> bool:
+    if isinstance(after, torch.nn.Module):  # weights, requires_grad flags and train/eval mode
+        now = _module_state(after)
+        return (before["training"] == now["training"] and before["requires_grad"] == now["requires_grad"]
+                and before["state"].keys() == now["state"].keys()
+                and all(_same(before["state"][k], now["state"][k]) for k in before["state"]))
     if isinstance(before, torch.Tensor):
         if not (isinstance(after, torch.Tensor) and before.shape == after.shape and before.dtype == after.dtype):
             return False
@@ -127,6 +143,61 @@ def assert_unchanged(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
             raise AssertionError(f"{getattr(fn, '__name__', 'the function')} changed its argument `{name}` in place; "
                                  "work on a copy (x.clone(), list(xs), dict(d)) or build a new object")
     return result
+
+
+def assert_fresh(result: Any, *inputs: Any, what: str = "the result") -> None:
+    """No tensor in `result` shares memory with a tensor in `inputs` (a statement that asks for "a new
+    tensor" rules out returning an argument, or a view of it)."""
+    def storages(value: Any) -> set[int]:
+        return {t.untyped_storage().data_ptr() for t in _flatten(value) if t.numel() > 0}
+
+    shared = storages(result) & storages(list(inputs))
+    if shared:
+        raise AssertionError(f"{what} shares memory with an argument (returned the input or a view of it); "
+                             "return a new tensor, e.g. x.clone()")
+
+
+def assert_defaults(fn: Callable[..., Any], **defaults: Any) -> None:
+    """`fn`'s parameters have the defaults the statement's signature gives."""
+    params = inspect.signature(fn).parameters
+    for name, value in defaults.items():
+        if name not in params:
+            raise AssertionError(f"{fn.__name__} has no parameter `{name}` (keep the given signature)")
+        if params[name].default is inspect.Parameter.empty or params[name].default != value:
+            got = "none" if params[name].default is inspect.Parameter.empty else repr(params[name].default)
+            raise AssertionError(f"{fn.__name__}: `{name}` must default to {value!r}, got {got} (keep the given signature)")
+
+
+class forbidden:
+    """`with forbidden("torch.logsumexp", "torch.nn.functional.scaled_dot_product_attention"): ...` makes
+    each named function raise while the block runs, for statements that say "do not call X"."""
+
+    def __init__(self, *names: str) -> None:
+        self.names = names
+        self.saved: list[tuple[Any, str, Any]] = []
+
+    def __enter__(self) -> forbidden:
+        import importlib
+
+        for name in self.names:
+            module_name, attr = name.rsplit(".", 1)
+            owner = importlib.import_module(module_name)
+            original = getattr(owner, attr)
+
+            def refuse(*args: Any, _name: str = name, **kwargs: Any) -> Any:
+                raise AssertionError(f"the statement asks you not to call {_name}: implement it yourself")
+
+            self.saved.append((owner, attr, original))
+            setattr(owner, attr, refuse)
+            if module_name == "torch" and hasattr(torch.Tensor, attr):  # x.logsumexp(...) too
+                self.saved.append((torch.Tensor, attr, getattr(torch.Tensor, attr)))
+                setattr(torch.Tensor, attr, refuse)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        for owner, attr, original in reversed(self.saved):
+            setattr(owner, attr, original)
+        self.saved.clear()
 
 
 def _leaves(inputs: Sequence[Any], argnums: Iterable[int] | None) -> list[Any]:

@@ -10,6 +10,8 @@
 #
 # **Prerequisites:** scaled dot-product attention, a decoder-only transformer, PyTorch tensors.
 #
+# **Read ahead:** `paperlab preview 02_kv_cache/01_kv_cache` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 40 min
 #
 # **Points:** 8
@@ -429,13 +431,16 @@ print(f"  per token: {real_bytes / prompts.shape[1] / 1024:.1f} KiB; weights: {n
 configs = {
     "LLaMA-2-7B, MHA, fp16": (32, 32, 128, 2.0),
     "same, GQA 8 kv-heads, fp16": (32, 8, 128, 2.0),
-    "same, MHA, 4-bit": (32, 32, 128, 0.5),
+    "same, MHA, 4-bit (= GQA 8, fp16)": (32, 32, 128, 0.5),
     "same, GQA 8, 4-bit": (32, 8, 128, 0.5),
 }
 tokens = [2**k for k in range(8, 18)]
 fig, ax = subplots()
-for name, (L_, H_, D_, b_) in configs.items():
-    ax.loglog(tokens, [kv_cache_bytes(L_, H_, D_, t, 1, b_) / 1024**3 for t in tokens], marker="o", ms=3, label=name)
+# two of the four lines coincide (8 kv-heads x 2 bytes = 32 heads x 0.5 bytes): distinct markers and
+# dashes keep both visible
+for (name, (L_, H_, D_, b_)), style in zip(configs.items(), [("o", "-"), ("s", "-"), ("x", "--"), ("^", "-")]):
+    ax.loglog(tokens, [kv_cache_bytes(L_, H_, D_, t, 1, b_) / 1024**3 for t in tokens], marker=style[0],
+              ls=style[1], ms=5, mfc="none", label=name)
 weights_7b = 6.74e9 * 2  # LLaMA-2-7B parameters in fp16, bytes
 ax.axhline(weights_7b / 1024**3, color="gray", ls="--", lw=1, label="LLaMA-2-7B weights (fp16)")
 label(ax, "KV cache size for one sequence", "context length (tokens)", "GiB")

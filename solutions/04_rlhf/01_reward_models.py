@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** logistic regression; PyTorch autograd; the REINFORCE gradient $\nabla \mathbb{E}[r] = \mathbb{E}[r\, \nabla \log \pi]$ (met again in notebook 02).
 #
+# **Read ahead:** `paperlab preview 04_rlhf/01_reward_models` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 40 min
 #
 # **Points:** 9 (four autograded exercises)
@@ -441,7 +443,7 @@ assert_values(ensemble_penalised_reward(_rr.float(), 1.5), _penalised_loop(_rr, 
 # %% [markdown] id="ensemble-experiment"
 # ## Experiment 3 — does the penalty help here?
 #
-# Five bag-of-tokens models, each fitted on a bootstrap resample of the same 300 pairs, and the same optimisation against their penalised mean ($\lambda = 1$). We compare the true reward where each run ends and at its peak. (Whether this helps depends on the scale and the seed; the claim check below reports what this run measured.)
+# Five bag-of-tokens models, each fitted on a bootstrap resample of the same 300 pairs, and the same optimisation against their penalised mean ($\lambda = 1$). We compare the true reward where each run ends and at its peak. (Whether this helps depends on the scale and the seed: over seeds 0-4 it stopped the collapse for three and not for two, so the claim check below reports what this run measured and does not assert it.)
 
 # %% id="ensemble-run"
 n_members = 5 if not SMOKE else 2
@@ -483,7 +485,8 @@ claim("goodhart", paper="the true reward peaks and falls while the proxy reward 
 claim("ensemble", paper="an uncertainty penalty from an ensemble mitigates over-optimisation (Coste et al.; Ctrl-U)",
       here=f"final true reward {pen_true[-1]:+.2f} with mean - std vs {true_curve[-1]:+.2f} with one RM "
            f"(peaks {max(pen_true):+.2f} vs {max(true_curve):+.2f}: it stops the collapse, it does not raise the peak)",
-      checks=[above(pen_true[-1], true_curve[-1] + 1.0)], smoke=SMOKE)
+      checks=[above(pen_true[-1], true_curve[-1] + 1.0)], smoke=SMOKE,
+      asserted=False)  # held for 3 of 5 seeds (final true reward -12.4 vs -12.4 on the other two)
 
 # %% [markdown] id="reflect"
 # ## Reflect
