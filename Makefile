@@ -64,6 +64,7 @@ grade-demo: setup
 
 ## bench: speed ratios measured side by side
 bench: setup
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev,bench]'
 	$(BIN)/paperlab bench
 
 lint: setup
