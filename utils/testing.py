@@ -140,8 +140,9 @@ def assert_unchanged(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     result = fn(*args, **kwargs)
     for name, value in named.items():
         if not _same(before[name], value):
-            raise AssertionError(f"{getattr(fn, '__name__', 'the function')} changed its argument `{name}` in place; "
-                                 "work on a copy (x.clone(), list(xs), dict(d)) or build a new object")
+            hint = ("restore its weights, requires_grad flags and train/eval mode" if isinstance(value, torch.nn.Module)
+                    else "work on a copy (x.clone(), list(xs), dict(d)) or build a new object")
+            raise AssertionError(f"{getattr(fn, '__name__', 'the function')} changed its argument `{name}` in place; {hint}")
     return result
 
 

@@ -73,9 +73,9 @@ print(f"logits {tuple(logits.shape)}; cache: {len(present)} layers of K {tuple(p
 #
 # **Implement** `attend_step(q, k_cache, v_cache)`: the new token's query `q` of shape `(B, H, 1, d)` attends to all `S` cached keys and values `(B, H, S, d)` (the new token's own key already appended, `S >= 1`). Return `(B, H, 1, d)` in the inputs' dtype (float64 in, float64 out: compute in that precision). No mask is needed: every cached token is in the past.
 #
-# The result must stay finite for large scores (e.g. $q^\top k/\sqrt{d} = 1000$), stay differentiable (gradients flow to `q`, `k_cache` and `v_cache`: the model is trained through this attention), and leave its three arguments unchanged.
+# The result must stay finite for large scores (e.g. $q^\top k/\sqrt{d} = 1000$), stay differentiable (gradients flow to `q`, `k_cache` and `v_cache`: the model is trained through this attention), and leave its three arguments unchanged (do not scale `q` in place, e.g. `q /= ...`, even when it does not require grad). Do not call `F.scaled_dot_product_attention`: the hidden tests compare against it, and make it raise while your function runs.
 #
-# *Hint:* `q @ k_cache.transpose(-2, -1)` gives the `(B, H, 1, S)` scores; scale by $1/\sqrt{d}$ before `torch.softmax` over the last axis (it subtracts the max for you). Do not call `F.scaled_dot_product_attention` — the hidden tests compare against it.
+# *Hint:* `q @ k_cache.transpose(-2, -1)` gives the `(B, H, 1, S)` scores; scale by $1/\sqrt{d}$ before `torch.softmax` over the last axis (it subtracts the max for you).
 
 # %% id="attend-step-answer" nbgrader={"grade": false, "grade_id": "attend-step-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def attend_step(q: torch.Tensor, k_cache: torch.Tensor, v_cache: torch.Tensor) -> torch.Tensor:
@@ -97,7 +97,9 @@ w = math.exp(2.0) / (1 + math.exp(2.0))  # scores 0 and 2/sqrt(1)
 assert torch.allclose(attend_step(q1, k1, v1), torch.tensor(w).view(1, 1, 1, 1)), "softmax(q k / sqrt(d)) weights the values"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-from utils.testing import assert_grads_match, assert_unchanged, assert_values
+from utils.testing import assert_grads_match, assert_unchanged, assert_values, forbidden
+
+_SDPA = "torch.nn.functional.scaled_dot_product_attention"
 
 
 def _loop_attention(q, k, v):  # independent: Python floats, one head and one key at a time
@@ -115,29 +117,33 @@ g = torch.Generator().manual_seed(11)
 for B, H, S, d, scale in [(1, 1, 1, 1, 1.0), (1, 1, 1, 2, 3.0), (2, 3, 5, 8, 2.0), (1, 4, 17, 32, 1.0), (3, 2, 40, 16, 2.0),
                           (2, 2, 6, 4, 40.0)]:  # the last one: scores in the thousands, naive exp overflows
     q, k, v = (torch.randn(B, H, n, d, generator=g, dtype=torch.float64) * scale for n in (1, S, S))
-    got = assert_unchanged(attend_step, q, k, v)
+    want = F.scaled_dot_product_attention(q, k, v)
+    with forbidden(_SDPA):  # the statement: do not call F.scaled_dot_product_attention
+        got = assert_unchanged(attend_step, q, k, v)  # q, k, v do not require grad: an in-place q /= ... shows here
     what = f"attend_step with (B, H, S, d) = {(B, H, S, d)}, scale {scale}"
-    assert_values(got, F.scaled_dot_product_attention(q, k, v), what=what)
+    assert_values(got, want, what=what)
     assert_values(got, _loop_attention(q, k, v), what=what + " (against a loop over keys)")
     assert_grads_match(attend_step, F.scaled_dot_product_attention, q, k, v, what=what)
 # ties: identical keys get equal weights, whatever the query (negative entries included)
 k = torch.tensor([[-1.0, 2.0], [-1.0, 2.0], [-1.0, 2.0]], dtype=torch.float64).view(1, 1, 3, 2)
 v = torch.tensor([[1.0, -2.0], [4.0, 0.0], [-2.0, 5.0]], dtype=torch.float64).view(1, 1, 3, 2)
-assert_values(attend_step(torch.tensor([[[[-3.0, 0.5]]]], dtype=torch.float64), k, v),
+assert_values(assert_unchanged(attend_step, torch.tensor([[[[-3.0, 0.5]]]], dtype=torch.float64), k, v),
               torch.tensor([[[[1.0, 1.0]]]], dtype=torch.float64), what="three equal keys: the mean of the values")
 # one very large score: all the weight on that key, and no nan
 k = torch.tensor([[0.0], [1.0], [-1.0]], dtype=torch.float64).view(1, 1, 3, 1)
 v = torch.tensor([[5.0], [7.0], [-3.0]], dtype=torch.float64).view(1, 1, 3, 1)
-assert_values(attend_step(torch.tensor([[[[1000.0]]]], dtype=torch.float64), k, v),
+assert_values(assert_unchanged(attend_step, torch.tensor([[[[1000.0]]]], dtype=torch.float64), k, v),
               torch.tensor([[[[7.0]]]], dtype=torch.float64), what="a score of 1000 (finite: subtract the max)")
 q32, k32, v32 = (torch.randn(2, 2, n, 8, generator=g) for n in (1, 5, 5))
-assert_values(attend_step(q32, k32, v32), F.scaled_dot_product_attention(q32, k32, v32), what="float32 inputs")
+want32 = F.scaled_dot_product_attention(q32, k32, v32)
+with forbidden(_SDPA):
+    assert_values(assert_unchanged(attend_step, q32, k32, v32), want32, what="float32 inputs")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="decode-background"
 # ## Exercise 2 — greedy decoding with a KV cache (2 points)
 #
-# Greedy decoding picks $\arg\max$ of the next-token logits, appends it, and repeats. **Implement** `greedy_generate(model, prompt, n_new, use_cache)` for a prompt of shape `(B, T)` (long, `T >= 1`), returning the `(B, n_new)` new tokens as a long tensor (`n_new = 0`: an empty `(B, 0)` tensor). Leave `prompt` unchanged.
+# Greedy decoding picks $\arg\max$ of the next-token logits, appends it, and repeats. **Implement** `greedy_generate(model, prompt, n_new, use_cache=True)` (keep the signature: `use_cache` defaults to `True`, so a call without it decodes with the cache) for a prompt of shape `(B, T)` (long, `T >= 1`), returning the `(B, n_new)` new tokens as a long tensor (`n_new = 0`: an empty `(B, 0)` tensor). Leave `prompt` unchanged.
 #
 # - `use_cache=False`: at every step run `model(seq)` on the whole sequence so far and take the last position's logits.
 # - `use_cache=True`: *prefill* once, `logits, cache = model(prompt)`; then at every step feed **only the newest token**, `logits, cache = model(next_token[:, None], past=cache)`, which appends one position to every layer's K and V.
@@ -176,7 +182,7 @@ assert a.shape == (2, 12) and a.dtype == torch.long, f"expected a (2, 12) long t
 assert torch.equal(a, b), f"cached and uncached decoding differ:\n{decode(a[0])!r}\n{decode(b[0])!r}"
 print("visible checks passed:", repr(decode(prompt[0])), "->", repr(decode(a[0])))
 ### BEGIN HIDDEN TESTS
-from utils.testing import assert_unchanged, assert_values
+from utils.testing import assert_defaults, assert_unchanged, assert_values
 
 
 class _Spy(torch.nn.Module):
@@ -215,6 +221,7 @@ def _counter_reference(prompt, n_new):  # the same rule in plain Python
     return torch.tensor(out, dtype=torch.long).view(len(out), n_new)
 
 
+assert_defaults(greedy_generate, use_cache=True)  # the signature the statement gives
 # independent reference: recompute from scratch, appending by hand
 p = heldout_batch(3)[:, 7:50]
 seq = p.clone()
@@ -232,6 +239,10 @@ for use_cache in (True, False):
     else:
         assert spy.lengths == list(range(p.shape[1], p.shape[1] + 9)) and set(spy.pasts) == {0}, \
             f"without a cache, feed the whole sequence each step; inputs had lengths {spy.lengths}"
+spy = _Spy(model)  # no use_cache argument: the default decodes with the cache
+assert_values(assert_unchanged(greedy_generate, spy, p, 9), ref, what="greedy_generate(model, prompt, 9) (default use_cache)")
+assert spy.lengths == [p.shape[1]] + [1] * 8, \
+    f"called without use_cache, greedy_generate must use the cache (the default is True); inputs had lengths {spy.lengths}"
 # edge cases: one new token, a one-token prompt, no new tokens
 for use_cache in (True, False):
     one = greedy_generate(model, p, 1, use_cache=use_cache)
@@ -370,7 +381,7 @@ for bad in (0, 0.0, -0.5, -2):
 #
 # Grouped-query attention (GQA, Ainslie et al. 2023, arXiv:2305.13245) keeps all $H$ query heads but only $H_{kv} = H / g$ key/value heads: query heads $h = j g, \dots, j g + g - 1$ share K/V head $j$. The cache shrinks by the group size $g$. At attention time each K/V head is expanded to serve its group.
 #
-# **Implement** `repeat_kv(kv, n_rep)` for an int `n_rep >= 1`: from `(B, H_kv, T, d)` to `(B, H_kv * n_rep, T, d)` where output head `h` is input head `h // n_rep`. Return a new tensor of `kv`'s dtype, leave `kv` unchanged, and keep it differentiable (gradients flow back to `kv`: GQA layers are trained through it).
+# **Implement** `repeat_kv(kv, n_rep)` for an int `n_rep >= 1`: from `(B, H_kv, T, d)` to `(B, H_kv * n_rep, T, d)` where output head `h` is input head `h // n_rep`. Return a new tensor of `kv`'s dtype that shares no memory with `kv` — not `kv` itself and not a view of it, also for `n_rep = 1` (then a copy) — leave `kv` unchanged, and keep it differentiable (gradients flow back to `kv`: GQA layers are trained through it).
 #
 # *Hint:* `torch.repeat_interleave` along dim 1 — not `tensor.repeat`, which tiles the heads in the wrong order.
 
@@ -389,7 +400,7 @@ assert r.shape == (1, 6, 1, 1), f"expected shape (1, 6, 1, 1), got {tuple(r.shap
 assert r.flatten().tolist() == [0, 0, 0, 1, 1, 1], f"heads 0-2 read kv head 0, heads 3-5 kv head 1; got {r.flatten().tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-from utils.testing import assert_grads_match, assert_unchanged, assert_values
+from utils.testing import assert_fresh, assert_grads_match, assert_unchanged, assert_values
 
 
 def _gather_heads(kv, n):  # independent: index the heads with h // n
@@ -401,6 +412,7 @@ for B, Hkv, T, d, n in [(1, 1, 1, 1, 1), (1, 1, 3, 2, 5), (2, 2, 5, 4, 4), (1, 4
     kv = torch.randn(B, Hkv, T, d, generator=g, dtype=torch.float64)
     got = assert_unchanged(repeat_kv, kv, n)
     assert_values(got, _gather_heads(kv, n), what=f"repeat_kv of shape {(B, Hkv, T, d)} with n_rep={n}")
+    assert_fresh(got, kv, what=f"repeat_kv(kv, n_rep={n}) (a new tensor: not kv, not a view of it)")
     for h in range(Hkv * n):
         assert torch.equal(got[:, h], kv[:, h // n]), f"head {h} must read kv head {h // n}"
     assert_grads_match(lambda x: repeat_kv(x, n), lambda x: _gather_heads(x, n), kv, what=f"repeat_kv(n_rep={n})")
@@ -413,6 +425,11 @@ for h in range(4):
     assert_values(out[:, h : h + 1], ref, what=f"GQA attention of query head {h}")
 kv32 = torch.randn(2, 2, 3, 4, generator=g)
 assert_values(repeat_kv(kv32, 3), _gather_heads(kv32, 3), what="float32 input")
+for n in (1, 2):  # a non-contiguous kv (a transposed view) must give a fresh tensor too
+    kvt = torch.randn(2, 5, 3, 4, generator=g, dtype=torch.float64).transpose(1, 2)
+    got = assert_unchanged(repeat_kv, kvt, n)
+    assert_values(got, _gather_heads(kvt, n), what=f"a non-contiguous kv, n_rep={n}")
+    assert_fresh(got, kvt, what=f"repeat_kv of a non-contiguous kv, n_rep={n}")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="memory-intro"

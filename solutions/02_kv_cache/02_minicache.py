@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook `01_kv_cache`; vectors, norms and angles.
 #
+# **Read ahead:** `paperlab preview 02_kv_cache/02_minicache` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 45 min
 #
 # **Points:** 8
@@ -172,8 +174,9 @@ assert_values(slerp_directions(x32, y32, 0.6), _rotate_towards(x32.double(), y32
 # **Implement** `retention_mask(xa, xb, fraction)` for states `(B, H, T, d)` (no zero vectors) and a float $0 \le \text{fraction} \le 1$: return a bool tensor `(B, H, T)` that is True for the $k = \lceil \text{fraction} \cdot T \rceil$ tokens of each `(b, h)` with the largest $d_i$ (none when $k = 0$). Exactly:
 #
 # - compute $k$ exactly, reading `fraction` as the decimal it prints as: 7% of 100 tokens is $k = 7$, although `0.07 * 100` is `7.000000000000001` in floating point (`math.ceil(Fraction(str(fraction)) * T)`, with `from fractions import Fraction`, does it);
+# - compute $d_i$ as written, in the inputs' dtype: the cosine, **clamped to $[-1, 1]$**, then $\arccos$ (two float64 distances that differ in the tenth digit are different). Rounding can push the cosine of two parallel vectors (a vector and a positive multiple of it) just past 1; the clamp then gives $d_i = 0$ exactly, for all of them alike. Ranking by the raw cosine instead is not the same: it splits such ties by rounding noise;
 # - tokens with equal $d_i$ are taken in index order (the earlier token first);
-# - compute $d_i$ in the inputs' dtype (two float64 distances that differ in the tenth digit are different), and leave `xa` and `xb` unchanged.
+# - leave `xa` and `xb` unchanged.
 #
 # *Hint:* `torch.sort(distance, dim=-1, descending=True, stable=True).indices` keeps tied tokens in index order (`torch.topk` does not promise any order); `scatter` the first $k$ of them into a zeros mask.
 
@@ -253,6 +256,25 @@ xb = torch.stack([phi.cos(), phi.sin()], -1)[None, None]
 assert_values(retention_mask(xa, xb, 0.25), torch.tensor([[[False, True, False, False]]]),
               what="distances that differ in the tenth digit (compute d_i in the inputs' float64)")
 assert_values(retention_mask(xa, xb, 0.5), torch.tensor([[[False, True, False, True]]]), what="the two largest of nearly equal distances")
+# parallel pairs: xa_i and xb_i are positive multiples of one vector, so every d_i is 0 (a tie, index order decides).
+# Their computed cosines round to 1 or to 1 + 2.2e-16 (checked for F.cosine_similarity, x.y / (|x| |y|),
+# normalise-then-dot and x.y / sqrt(x.x y.y)); clamped to 1 they all give d_i = 0 exactly.
+_v = torch.tensor([-2.6, -2.0, 2.0, -2.0], dtype=torch.float64)
+_sc = [(6.5, 0.1), (1.7, 5.0), (1.7, 2.5), (6.5, 7.0), (0.9, 1.1), (6.5, 0.1), (1.7, 5.0), (0.9, 1.1)]
+xa = torch.stack([a * _v for a, _ in _sc])[None, None]
+xb = torch.stack([b * _v for _, b in _sc])[None, None]
+xa, xb = torch.cat([xa, xa.flip(2)], 1), torch.cat([xb, xb.flip(2)], 1)  # a second head, tokens in reverse order
+for p, q in [(1, 8), (2, 8), (4, 8), (5, 8)]:
+    want = torch.zeros(1, 2, 8, dtype=torch.bool)
+    want[..., : p * 8 // q] = True
+    assert_values(assert_unchanged(retention_mask, xa, xb, p / q), want,
+                  what=f"parallel pairs (all d_i = 0, cosines rounded just past 1), fraction {p / q}: clamp the cosine, "
+                       "then equal d_i are taken in index order")
+# the same parallel pairs after a token that is really distant: it comes first, then the ties in index order
+xa1 = torch.cat([torch.tensor([[[[1.0, 0.0, 0.0, 0.0]]]], dtype=torch.float64), xa[:, :1]], 2)
+xb1 = torch.cat([torch.tensor([[[[0.0, 1.0, 0.0, 0.0]]]], dtype=torch.float64), xb[:, :1]], 2)
+assert_values(retention_mask(xa1, xb1, 3 / 9), torch.tensor([[[True, True, True] + [False] * 6]]),
+              what="an orthogonal token, then parallel pairs with rounding noise (fraction 1/3)")
 # scale-invariance: the distance is an angle, not a Euclidean distance
 xa = torch.randn(1, 1, 12, 4, generator=g, dtype=torch.float64)
 xb = torch.randn(1, 1, 12, 4, generator=g, dtype=torch.float64)

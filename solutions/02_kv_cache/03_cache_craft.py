@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebooks `01_kv_cache` and `02_minicache`; rotary position embeddings.
 #
+# **Read ahead:** `paperlab preview 02_kv_cache/03_cache_craft` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 50 min
 #
 # **Points:** 9
@@ -74,7 +76,7 @@ print(f"{N_DOCS} requests of 3 chunks x {CHUNK_LEN} characters + a question chun
 # **Implement** `rerotate_keys(k, delta)`: `k` of shape `(..., T, d)` (`d` even) holds keys rotated by RoPE for some positions; return them rotated as if every position were `delta` larger (an int: positive, zero or negative). Each consecutive pair $(k_{2i}, k_{2i+1})$ is rotated by the angle $\phi_i = \delta\,\theta_i$, with $\theta_i = \beta^{-2i/d}$ and the model's base $\beta$ = `cfg.rope_base` $= 10000$:
 # $(u, w) \mapsto (u\cos\phi_i - w\sin\phi_i,\ u\sin\phi_i + w\cos\phi_i)$.
 #
-# Return a new tensor of `k`'s shape and dtype, with the angles computed in that dtype (float64 keys: float64 angles), and leave `k` unchanged.
+# Return a new tensor of `k`'s shape and dtype — one that shares no memory with `k`: not `k` itself or a view of it, also for `delta = 0` (then a copy) — with the angles computed in that dtype (float64 keys: float64 angles), and leave `k` unchanged.
 #
 # *Hint:* rotations compose, so `apply_rope(k, torch.full((T,), delta), cfg.rope_base)` (from `utils.kv_cache`, imported above) does it for the model's float32 keys. But `apply_rope` takes its angles from `utils.kv_cache.rope_angles`, which returns them in float32 — too coarse for float64 keys (an angle of 64 radians can come out $4 \cdot 10^{-6}$ off). So build the angles in `k`'s dtype yourself, `delta * cfg.rope_base ** (-torch.arange(0, d, 2, dtype=k.dtype) / d)`, and rotate the pairs `k[..., 0::2]`, `k[..., 1::2]`; `torch.stack((..., ...), dim=-1).flatten(-2)` interleaves them back.
 
@@ -99,7 +101,7 @@ assert torch.allclose(r[0, :2], torch.tensor([math.cos(1.0), math.sin(1.0)]), at
 assert torch.allclose(r[0, 2:], torch.tensor([math.cos(0.01), math.sin(0.01)]), atol=1e-6), "pair 1 turns by delta * 10000^(-2/4) = 0.01 radian"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
-from utils.testing import assert_unchanged, assert_values
+from utils.testing import assert_fresh, assert_unchanged, assert_values
 
 
 def _rope_complex(x, positions):  # independent: pairs as complex numbers times exp(i * position * theta)
@@ -119,6 +121,7 @@ for shape, start, delta in [((2, 4, 9, cfg.head_dim), 0, 64), ((2, 4, 9, cfg.hea
     k = _rope_complex(raw, list(range(start, start + T)))
     got = assert_unchanged(rerotate_keys, k, delta)
     assert_values(got, _rope_complex(k, [delta] * T), what=f"rerotate_keys(k of shape {shape}, delta={delta})")
+    assert_fresh(got, k, what=f"rerotate_keys(k, delta={delta}) (a new tensor, also for delta = 0)")
     assert_values(got, _rope_complex(raw, list(range(start + delta, start + delta + T))),
                   what=f"re-rotating by {delta} must equal rotating at the new positions (shape {shape})")
 # moving queries and keys together does not change the scores q.k

@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** PyTorch tensors and autograd; softmax policies; a first look at reinforcement learning helps.
 #
+# **Read ahead:** `paperlab preview 03_gflownets/01_flows_and_balance` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 60 min
 #
 # **Points:** 10 (four autograded exercises: 2 + 2 + 3 + 3)
@@ -72,7 +74,7 @@ generator = setup_lesson(
 # %% [markdown] id="reward-statement"
 # ## Exercise 1 — the hypergrid reward (2 points)
 #
-# **Implement** `hypergrid_reward(x, height, R0=0.1, R1=0.5, R2=2.0)` for a long tensor of states `x` with shape `(..., D)` (the last axis holds the coordinates, each in $\{0, \dots, H-1\}$, $H \ge 2$). Return a tensor of shape `(...)` and dtype `torch.get_default_dtype()` (float32 unless changed); leave `x` unchanged.
+# **Implement** `hypergrid_reward(x, height, R0=0.1, R1=0.5, R2=2.0)` for a long tensor of states `x` with shape `(..., D)` (the last axis holds the coordinates, each in $\{0, \dots, H-1\}$, $H \ge 2$). Return a tensor of shape `(...)` and dtype `torch.get_default_dtype()`, read when the function is called (float32 unless changed; after `torch.set_default_dtype(torch.float64)` it must be float64, so `.float()` is not the same); leave `x` unchanged.
 #
 # The inequalities are strict and must be **decided exactly**: a coordinate whose $|x_d/(H-1) - 1/2|$ is exactly $0.25$, $0.3$ or $0.4$ lies on a boundary and counts as *outside* that region. Floating point cannot decide this: for $H = 6$, `4 / 5 - 0.5` evaluates to `0.30000000000000004` but `abs(1 / 5 - 0.5)` to `0.3`, which would give the mirror-image coordinates 1 and 4 different rewards. Compare integers (or `fractions.Fraction`) instead.
 #
@@ -128,6 +130,17 @@ for shape, H in [((5, 7, 2), 32), ((3, 1), 11), ((2,), 21), ((4, 3, 1, 3), 6)]:
     want = torch.tensor([_reward_exact(p, H, 1e-3, 0.5, 2.0) for p in batch.reshape(-1, shape[-1]).tolist()],
                         dtype=_dtype).reshape(shape[:-1])
     assert_values(assert_unchanged(hypergrid_reward, batch, H, 1e-3), want, what=f"a batch of states of shape {shape}")
+# the dtype is the default dtype at the time of the call: float64 after torch.set_default_dtype(torch.float64)
+_saved = torch.get_default_dtype()
+try:
+    torch.set_default_dtype(torch.float64)
+    for D, H in [(2, 8), (3, 6)]:
+        pts = grid_states(D, H)
+        want = torch.tensor([_reward_exact(p, H, 0.1, 0.5, 2.0) for p in pts.tolist()], dtype=torch.float64)
+        assert_values(assert_unchanged(hypergrid_reward, pts, H), want,
+                      what=f"rewards for D={D}, H={H} with torch.set_default_dtype(torch.float64) (return that dtype)")
+finally:
+    torch.set_default_dtype(_saved)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="background-tb"
@@ -399,7 +412,7 @@ assert_grads_match(_db_layout, _db_walk, table, flow_all, log_r_all, argnums=(0,
 # %% [markdown] id="dp-statement"
 # ## Exercise 4 — the exact terminal distribution by dynamic programming (3 points)
 #
-# **Implement** `terminal_distribution(log_pf_all, ndim, height)`: `log_pf_all` is a float `(H**D, D+1)` table, row $i$ holding $\log P_F(\cdot \mid s)$ for the state in row $i$ of `grid_states(D, H)` (column $d < D$: add 1 to coordinate $d$, `-inf` when not allowed; column $D$: stop). Any entry may be `-inf` (probability 0), allowed moves and the stop included. Return $P_T$ as a `(H**D,)` tensor of the dtype of `log_pf_all`, computed in that precision, and leave `log_pf_all` unchanged. Do not sample.
+# **Implement** `terminal_distribution(log_pf_all, ndim, height)`: `log_pf_all` is a float `(H**D, D+1)` table, row $i$ holding $\log P_F(\cdot \mid s)$ for the state in row $i$ of `grid_states(D, H)` (column $d < D$: add 1 to coordinate $d$, `-inf` when not allowed; column $D$: stop). Any entry may be `-inf` (probability 0), allowed moves and the stop included, and so may a **whole row**: a dead end, a state where every action has probability 0. Use the probabilities exactly as given: renormalise neither a row (an all `-inf` row means all zeros, never `nan`) nor the result. The mass that reaches a dead end is lost, so $P_T$ then sums to less than 1; a state that cannot be reached gets $P_T = 0$, whatever its row holds (all `-inf` included). Return $P_T$ as a `(H**D,)` tensor of the dtype of `log_pf_all`, computed in that precision, and leave `log_pf_all` unchanged. Do not sample.
 #
 # *Hint:* `grid_states(ndim, height).sum(1)` gives each row's level; for the rows of one level, gather the parents' $\rho$ and the matching $P_F$ column, and mask coordinates that are 0.
 
@@ -437,6 +450,10 @@ with torch.no_grad():
 p2 = terminal_distribution(lp2.double(), 2, 4)
 assert p2.dtype == torch.float64, f"keep the dtype of log_pf_all (float64 here), got {p2.dtype}"
 assert abs(p2.sum().item() - 1) < 1e-5, f"P_T must sum to 1, got {p2.sum().item()}"
+lp_dead = torch.log(torch.tensor([[0.5, 0.5], [0.0, 0.0], [0.0, 1.0]]))  # state 1 is a dead end: its row is all -inf
+p_dead = terminal_distribution(lp_dead, ndim=1, height=3)
+assert torch.allclose(p_dead, torch.tensor([0.5, 0.0, 0.0])), \
+    f"a dead end (an all -inf row) loses the mass that reaches it: expected [0.5, 0, 0] (no nan, no renormalising), got {p_dead.tolist()}"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
 from utils.testing import assert_samples_follow, assert_unchanged, assert_values
@@ -476,6 +493,43 @@ lp = torch.log_softmax(torch.randn(16, 3, generator=g, dtype=torch.float64).mask
 p_T = terminal_distribution(lp, 2, 4)
 assert_samples_follow(sample_grid_trajectories(lp, 2, 4, 4000, torch.Generator().manual_seed(8)).final.tolist(),
                       dict(enumerate(p_T.tolist())), what="terminal states sampled from the policy")
+
+
+def _reachable(lp, D, H):  # states a trajectory can visit: follow the moves of probability > 0 from the origin
+    seen, todo = {0}, [(0,) * D]
+    while todo:
+        x = todo.pop()
+        i = sum(v * H ** (D - 1 - d) for d, v in enumerate(x))
+        for d in range(D):
+            y = x[:d] + (x[d] + 1,) + x[d + 1:]
+            j = i + H ** (D - 1 - d)
+            if x[d] < H - 1 and lp[i, d] > -math.inf and j not in seen:
+                seen.add(j)
+                todo.append(y)
+    return seen
+
+
+# dead ends: whole rows of -inf, in states that are reached (their mass is lost) and in states that are not
+g_dead = torch.Generator().manual_seed(13)
+for D, H, dead in [(1, 4, [1, 3]), (2, 4, [1, 4, 6, 15]), (2, 5, [2, 5, 7, 11, 12, 14, 24]), (3, 3, [1, 3, 4, 13, 26])]:
+    st = grid_states(D, H)
+    allowed = torch.cat([st < H - 1, torch.ones(H ** D, 1, dtype=torch.bool)], 1)
+    lp = torch.log_softmax(torch.randn(H ** D, D + 1, generator=g_dead, dtype=torch.float64).masked_fill(~allowed, -math.inf), -1)
+    lp[dead] = -math.inf
+    seen = _reachable(lp, D, H)
+    assert any(i in seen for i in dead) and any(i not in seen for i in dead)  # both kinds (a check of this test)
+    want = _enumerate(lp, D, H)
+    assert float(want.sum()) < 0.999  # mass is lost at the reached dead ends
+    got = assert_unchanged(terminal_distribution, lp, D, H)
+    assert_values(got, want, what=f"P_T with dead ends (all -inf rows) in states {dead}, D={D}, H={H}: the mass that reaches "
+                                  "a dead end is lost (no nan, no renormalising rows or P_T)")
+    assert all(got[i] == 0 for i in range(H ** D) if i not in seen), "states that cannot be reached get P_T = 0"
+# a dead end at the origin: nothing terminates anywhere
+st = grid_states(2, 3)
+lp = torch.log_softmax(torch.randn(9, 3, generator=g_dead, dtype=torch.float64).masked_fill(
+    ~torch.cat([st < 2, torch.ones(9, 1, dtype=torch.bool)], 1), -math.inf), -1)
+lp[0] = -math.inf
+assert_values(terminal_distribution(lp, 2, 3), torch.zeros(9, dtype=torch.float64), what="a dead end at the origin: P_T = 0 everywhere")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="train-intro"

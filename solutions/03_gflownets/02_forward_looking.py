@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook `01_flows_and_balance` (flows, TB, DB, exact L1).
 #
+# **Read ahead:** `paperlab preview 03_gflownets/02_forward_looking` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 50 min
 #
 # **Points:** 8 (three autograded exercises: 2 + 3 + 3)

@@ -161,7 +161,7 @@ assert {canonical(x) for x in _e.solution_expressions(0)} == {"(((10*10)-4)/4)"}
 # %% [markdown] id="stats-statement"
 # ## Exercise 2 — counting solutions and their entropy (2 points)
 #
-# Given the canonical strings of the **correct** attempts on one puzzle (a list, possibly empty, with repeats), **implement** `solution_stats(solutions) -> (n_distinct, entropy)`: the number of distinct strings (an `int`), and the Shannon entropy in **nats** of their empirical distribution (a `float`), $H = -\sum_e \hat p_e \log \hat p_e$ with $\hat p_e = \text{count}(e) / \text{len(solutions)}$. An empty list gives `(0, 0.0)`; one solution repeated gives entropy 0. Strings that differ in any character (case included) are different solutions. Leave the list unchanged.
+# Given the canonical strings of the **correct** attempts on one puzzle (a list, possibly empty, with repeats), **implement** `solution_stats(solutions) -> (n_distinct, entropy)`: the number of distinct strings (an `int`), and the Shannon entropy in **nats** of their empirical distribution (a `float`), $H = -\sum_e \hat p_e \log \hat p_e$ with $\hat p_e = \text{count}(e) / \text{len(solutions)}$. An empty list gives `(0, 0.0)`: the int `0` and the float `0.0` (not `(0, 0)`; the tests check the types). One solution repeated gives entropy 0. Strings that differ in any character (case and whitespace included: `"(3*8)"` and `"(3*8) "` are two solutions) are different: take them exactly as given, without `.strip()` or `.lower()`. Leave the list unchanged.
 #
 # *Hint:* `collections.Counter`.
 
@@ -217,6 +217,17 @@ n, h = solution_stats(["only"])
 assert n == 1 and abs(h) < 1e-15, f"one solution: (1, 0.0), got {(n, h)}"
 n, h = solution_stats([f"e{i}" for i in range(64)])
 assert n == 64 and abs(h - math.log(64)) < 1e-12, f"64 different solutions once each: (64, log 64), got {(n, h)}"
+# the empty list: exactly (0, 0.0), an int and a float ((0, 0) == (0, 0.0) in Python, so check the types)
+_empty = []
+n, h = assert_unchanged(solution_stats, _empty)
+assert type(n) is int and n == 0, f"no solutions: n_distinct is the int 0, got {n!r}"
+assert isinstance(h, float) and h == 0.0, f"no solutions: the entropy is the float 0.0, got {h!r} ({type(h).__name__})"
+# whitespace is part of the string: strings that differ only by spaces, tabs or newlines are different solutions
+for sols in (["(3*8)", "(3*8) "], [" (3*8)", "(3*8)", "(3*8)\n", "(3*8)"], ["(3*8)", "(3 * 8)", "(3*8)\t"]):
+    n, h = assert_unchanged(solution_stats, sols)
+    want_n, want_h = _stats_ref(sols)
+    assert n == want_n, f"{sols!r}: {want_n} distinct strings (whitespace counts: do not strip), got {n!r}"
+    assert_values(h, want_h, rtol=1e-12, atol=1e-12, what=f"the entropy of {sols!r} (whitespace counts)")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="loo-statement"

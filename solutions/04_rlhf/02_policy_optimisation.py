@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook 01 (the toy world, Bradley–Terry); the score-function gradient $\nabla\mathbb{E}_{\pi}[r] = \mathbb{E}_\pi[r\,\nabla\log\pi]$.
 #
+# **Read ahead:** `paperlab preview 04_rlhf/02_policy_optimisation` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 45 min
 #
 # **Points:** 9 (four autograded exercises)
@@ -358,7 +360,7 @@ for _bad in (0, -3, 4, 5, 7):
 # DR-PO (Chang et al., 2024) notices that an offline preference data set holds *good states* for free: the preferred responses. Instead of always rolling out from the prompt, it **resets** the policy to a random prefix of a preferred response and lets it complete from there. The policy then practises on states it would rarely reach by itself. The policy gradient only sees the generated tokens, and with $K$ completions from the same reset state the leave-one-out baseline cancels the reward already earned by the prefix.
 #
 # **Implement** `reset_starts(preferred, n, min_len, max_len, generator)`: `preferred` is a long tensor `(M, L)` of preferred responses; draw `n` independent reset states, each a uniformly random row of `preferred` (**with** replacement: the same row may come back) and, independently, a uniformly random prefix length in `{min_len, ..., max_len}` (both included). Return `(starts, lengths)`: the chosen rows `(n, L)` and the lengths `(n,)` (long).
-# Use `generator` for all randomness, in this order (the tests replay it): first all `n` row indices with `torch.randint(0, M, (n,), generator=generator)`, then all `n` lengths with `torch.randint(min_len, max_len + 1, (n,), generator=generator)`. Raise `ValueError` if `min_len > max_len` (`min_len == max_len` is allowed: every length is `min_len`). Leave `preferred` unchanged.
+# Use `generator` for all randomness, in this order (the tests replay it): first all `n` row indices with `torch.randint(0, M, (n,), generator=generator)`, then all `n` lengths with `torch.randint(min_len, max_len + 1, (n,), generator=generator)`. Make exactly these two draws, always — also when `min_len == max_len` (every length is then `min_len`, but draw them anyway): the tests compare `generator.get_state()` after your call with the replay's. Raise `ValueError` if `min_len > max_len`. Any `min_len <= max_len` is valid, also `max_len >= L`: the lengths are returned as drawn, never clipped to `L` or `L - 1` (the caller clips). Leave `preferred` unchanged.
 #
 # *Hint:* `torch.randint(low, high, size, generator=...)` excludes `high`.
 
@@ -402,12 +404,21 @@ def _replayed(preferred, n, lo, hi, seed):
 
 _g = torch.Generator().manual_seed(24)
 _big = torch.randint(0, 16, (7, 10), generator=_g)
+# max_len >= L (= 10) is allowed: lengths as drawn, never clipped; min_len == max_len still draws the lengths
 for _pf, _n, _lo, _hi, _seed in ((_pref, 50, 0, 4, 7), (_pref, 1, 3, 3, 8), (_big, 20, 2, 9, 9), (_big[:1], 6, 0, 10, 10),
-                                 (_pref, 12, 5, 5, 11)):
-    _got = assert_unchanged(reset_starts, _pf, _n, _lo, _hi, torch.Generator().manual_seed(_seed))  # leave preferred unchanged
+                                 (_pref, 12, 5, 5, 11), (_pref, 200, 8, 10, 12), (_big, 100, 6, 14, 13), (_pref, 5, 10, 10, 14),
+                                 (_big, 7, 13, 13, 15), (_big[:1], 1, 0, 0, 16)):
+    _gen = torch.Generator().manual_seed(_seed)
+    _got = assert_unchanged(reset_starts, _pf, _n, _lo, _hi, _gen)  # leave preferred unchanged
     _want = _replayed(_pf, _n, _lo, _hi, _seed)
     assert_values(_got[0], _want[0], what=f"starts (n={_n}, lengths {_lo}..{_hi}): draw the rows first, with replacement")
-    assert_values(_got[1], _want[1], what=f"lengths (n={_n}, lengths {_lo}..{_hi}): then the lengths, both ends included")
+    assert_values(_got[1], _want[1], what=f"lengths (n={_n}, lengths {_lo}..{_hi}, L={_pf.shape[1]}): then the lengths, "
+                                          "both ends included, never clipped to L")
+    _replay = torch.Generator().manual_seed(_seed)
+    _replayed_draws = (torch.randint(0, _pf.shape[0], (_n,), generator=_replay), torch.randint(_lo, _hi + 1, (_n,), generator=_replay))
+    assert torch.equal(_gen.get_state(), _replay.get_state()), \
+        (f"reset_starts(n={_n}, min_len={_lo}, max_len={_hi}) left the generator in another state than the two draws the "
+         "statement prescribes (draw the lengths with torch.randint even when min_len == max_len, and draw nothing else)")
 # the joint distribution of two consecutive reset states: independent, uniform rows (with replacement) and lengths
 _s, _ln = reset_starts(_pref, 40_000, 2, 4, torch.Generator().manual_seed(1))
 _states = list(zip((_s[:, 0] // 10).tolist(), _ln.tolist()))

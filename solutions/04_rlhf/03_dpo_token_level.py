@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook 01 (Bradley–Terry); log-probabilities of an autoregressive model.
 #
+# **Read ahead:** `paperlab preview 04_rlhf/03_dpo_token_level` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 45 min
 #
 # **Points:** 10 (four autograded exercises)
@@ -245,9 +247,9 @@ for text in decode(policy_samples[:4]):
 #
 # ## Exercise 2 — per-token implicit rewards (2 points)
 #
-# **Implement** `implicit_token_rewards(policy, reference, tokens, beta)`: `tokens` is a long tensor `(N, L)`; return the float tensor `(N, L)` of $\hat r_t$, without gradients, leaving `tokens` and both models unchanged. Both models are `GRUPolicy`s: `model.token_logprobs(tokens)` gives the `(N, L)` log-probabilities $\log\pi(y_t\mid y_{<t})$.
+# **Implement** `implicit_token_rewards(policy, reference, tokens, beta)`: `tokens` is a long tensor `(N, L)`; return the float tensor `(N, L)` of $\hat r_t$, without gradients, leaving `tokens` and both models unchanged: their weights, their parameters' `requires_grad` flags (no `requires_grad_(False)`) and their train/eval mode (a model that came in training mode leaves in training mode: no `.eval()` left behind). Both models are `GRUPolicy`s: `model.token_logprobs(tokens)` gives the `(N, L)` log-probabilities $\log\pi(y_t\mid y_{<t})$.
 #
-# *Hint:* wrap the computation in `torch.no_grad()`.
+# *Hint:* wrap the computation in `torch.no_grad()`: it turns off gradients without touching the models.
 
 # %% id="token-answer" nbgrader={"grade": false, "grade_id": "token-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def implicit_token_rewards(policy: GRUPolicy, reference: GRUPolicy, tokens: torch.Tensor, beta: float) -> torch.Tensor:
@@ -296,6 +298,22 @@ for _toks, _beta in ((_x, 0.5), (torch.randint(0, 16, (7, SEQ_LEN), generator=_g
     assert_values(_got.sum(1), _seq, rtol=1e-5, atol=1e-5, what="the sum over positions (the sequence-level implicit reward)")
 _now = {k: v for k, v in list(_p.state_dict().items()) + [("q." + k, v) for k, v in _q.state_dict().items()]}
 assert all(torch.equal(_weights[k], _now[k]) for k in _weights), "implicit_token_rewards changed a model's weights"
+# fresh models, one in training mode and one in eval mode (the calls above may have changed _p and _q already):
+# assert_unchanged also compares the models' weights, requires_grad flags and train/eval modes
+with torch.random.fork_rng():
+    torch.manual_seed(6)
+    _p2, _q2 = GRUPolicy(8, 16), GRUPolicy(8, 16)
+_toks = torch.randint(0, 16, (3, SEQ_LEN), generator=_g)
+for _train_p in (True, False):
+    _p2.train(_train_p)
+    _q2.train(not _train_p)
+    _got = assert_unchanged(implicit_token_rewards, _p2, _q2, _toks, 0.8)
+    assert all(p.requires_grad for m in (_p2, _q2) for p in m.parameters()), "leave the parameters' requires_grad flags as they were"
+    assert (_p2.training, _q2.training) == (_train_p, not _train_p), "leave each model in the train/eval mode it came in"
+    assert not _got.requires_grad, "return it without gradients (torch.no_grad)"
+    assert_values(_got, _token_loop(_p2, _q2, _toks, 0.8), rtol=1e-5, atol=1e-5, what="per-token rewards of fresh models")
+    _loss = _p2.token_logprobs(_toks).sum()  # the policy is still trainable afterwards
+    assert _loss.requires_grad, "after the call, the policy must still be trainable (gradients on)"
 ### END HIDDEN TESTS
 
 # %% [markdown] id="credit-background"

@@ -1,0 +1,3 @@
+def cube(x):
+    """TODO: a correct answer written differently."""
+    return x ** 3

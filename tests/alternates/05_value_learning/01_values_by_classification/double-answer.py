@@ -1,0 +1,3 @@
+def double(x):
+    """TODO: a correct answer written differently."""
+    return x + x

@@ -1,0 +1,3 @@
+def square(x):
+    """TODO: a correct answer written differently."""
+    return x ** 2
