@@ -156,9 +156,13 @@ def autograde_one(task: dict[str, Any]) -> dict[str, Any]:
 
 def _store(db_url: str, module: str, result: dict[str, Any]) -> None:
     """Write one task's grades into the course gradebook through nbgrader's Gradebook API."""
-    from nbgrader.api import Gradebook, MissingEntry
+    import warnings
 
-    with Gradebook(db_url) as gb:
+    from nbgrader.api import Gradebook, MissingEntry
+    from sqlalchemy.exc import SAWarning
+
+    with Gradebook(db_url) as gb, warnings.catch_warnings():
+        warnings.simplefilter("ignore", SAWarning)  # nbgrader's add_submission under SQLAlchemy 2 (harmless)
         gb.update_or_create_student(result["student"])
         with contextlib.suppress(MissingEntry):  # regrading replaces the old submission
             gb.remove_submission(module, result["student"])
