@@ -10,6 +10,8 @@
 #
 # **Prerequisites:** Python and NumPy; a first look at PyTorch tensors.
 #
+# **Read ahead:** `paperlab preview 00_welcome/welcome` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 15 min
 #
 # **Points:** 6 (three autograded exercises, 2 points each)
@@ -277,7 +279,7 @@ for n, a, b in zip(lengths, seconds["loop"], seconds["convolution"]):
 claim("equal", paper="the loop and the convolution are the same filter",
       here=f"max error {max_error:.1e} (float64)", checks=[below(max_error, 1e-9)])
 claim("faster", paper="the convolution is much faster on long signals",
-      here=f"{speedup:.0f}x faster at L={lengths[-1]:,}", checks=[above(speedup, 4)], smoke=SMOKE)
+      here=f"{speedup:.0f}x faster at L={lengths[-1]:,}", checks=[above(speedup, 2)], smoke=SMOKE)  # 3x-48x over 5 seeds x 2 thread counts, under load
 
 # %% [markdown] id="reflect"
 # ## Reflect

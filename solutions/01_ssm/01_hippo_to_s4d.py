@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** linear algebra (matrix exponential, eigenvalues), complex numbers, the welcome lesson (loop vs convolution).
 #
+# **Read ahead:** `paperlab preview 01_ssm/01_hippo_to_s4d` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 60 min
 #
 # **Points:** 12 (five autograded exercises)
@@ -565,7 +567,7 @@ claim("hippo memory", paper="the LegS state reconstructs the whole history; more
       checks=[below(recon_err[max(recon_err)], 0.5 * recon_err[min(recon_err)])])
 claim("convolution is fast", paper="train with the convolution: parallel over the sequence",
       here=f"FFT conv incl. kernel {speedup_conv:.1f}x, with cached kernel {speedup_cached:.0f}x faster than the recurrence at L={L_cmp}",
-      checks=[above(speedup_conv, 3)], smoke=SMOKE)
+      checks=[above(speedup_conv, 1.5)], smoke=SMOKE)  # 2.2x-8.6x over 5 seeds x 2 thread counts, under load
 claim("Vandermonde pitfall", paper="materialising the complex Vandermonde matrix is slow on a CPU; factorise it",
       here=f"materialised kernel takes {vandermonde_vs_rec:.1f}x the recurrence's time; factorising is {factor_gain:.0f}x faster at L={L_cmp}",
       checks=[above(factor_gain, 5)], smoke=SMOKE)

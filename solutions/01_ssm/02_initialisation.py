@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook 1 of this module (S4D kernel, FFT convolution).
 #
+# **Read ahead:** `paperlab preview 01_ssm/02_initialisation` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 45 min
 #
 # **Points:** 8 (three autograded exercises)

@@ -11,6 +11,8 @@
 #
 # **Prerequisites:** notebook 1 of this module (the diagonal SSM, ZOH, the recurrence), PyTorch broadcasting.
 #
+# **Read ahead:** `paperlab preview 01_ssm/03_selective_scans` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 75 min
 #
 # **Points:** 12 (five autograded exercises)

@@ -10,6 +10,8 @@
 #
 # **Prerequisites:** notebook 3 of this module (the selective scan); ordinary differential equations (Euler and Runge–Kutta steps).
 #
+# **Read ahead:** `paperlab preview 01_ssm/04_token_dynamics` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
+#
 # **Time:** 40 min
 #
 # **Points:** 7 (three autograded exercises)
