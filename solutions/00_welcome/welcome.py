@@ -132,7 +132,7 @@ assert_values(rows, torch.tensor([1000.0, -1000.0 + math.log1p(math.exp(-1.0))],
 #
 # i.e. the mean of the last $w$ values, or of all values so far while fewer than $w$ have arrived. A recurrence keeps a running sum: add $x_t$, subtract $x_{t-w}$ once it leaves the window. This is how an RNN — and an SSM in recurrent mode — consumes a sequence: one step at a time, constant memory.
 #
-# **Implement** `moving_average_loop(x, window)` for a 1-D float tensor `x` of length $L$ and an int `window >= 1`; return a new tensor of the same shape and dtype (leave `x` unchanged). Use a Python loop over $t$ with a running sum.
+# **Implement** `moving_average_loop(x, window)` for a 1-D float tensor `x` of length $L \ge 0$ and an int `window >= 1`; return a new tensor of the same shape and dtype (leave `x` unchanged; $L = 0$ gives an empty tensor). Use a Python loop over $t$ with a running sum.
 # Raise a `ValueError` if `window < 1`.
 #
 # *Hint:* $y_0 = x_0$; with `window = 2`, $y = (x_0,\ (x_0+x_1)/2,\ (x_1+x_2)/2, \dots)$.
@@ -168,7 +168,7 @@ from utils.testing import assert_raises, assert_unchanged, assert_values
 def _reference(values, w):  # direct definition: slice and mean, no running sum
     return [sum(values[max(0, t - w + 1): t + 1]) / len(values[max(0, t - w + 1): t + 1]) for t in range(len(values))]
 g = torch.Generator().manual_seed(2)
-for n, w in [(1, 1), (1, 5), (10, 3), (10, 10), (10, 25), (50, 7)]:
+for n, w in [(0, 1), (0, 3), (1, 1), (1, 5), (10, 3), (10, 10), (10, 25), (50, 7)]:  # L = 0 too: an empty result
     x = torch.randn(n, generator=g, dtype=torch.float64) * 100  # negative values, large enough that float32 shows
     got = assert_unchanged(moving_average_loop, x, w)
     assert_values(got, torch.tensor(_reference(x.tolist(), w), dtype=torch.float64), what=f"L={n}, window={w}")
@@ -185,7 +185,7 @@ for bad in (0, -3):
 #
 # A causal convolution must not see the future: pad $w-1$ zeros on the **left** only, then slide the kernel. `torch.nn.functional.conv1d` computes a cross-correlation over inputs shaped `(batch, channels, length)`.
 #
-# **Implement** `moving_average_conv(x, window)` with the same contract as Exercise 2, but no Python loop over time: use `F.conv1d` (or a cumulative sum). Divide by $n_t = \min(t+1, w)$. Unlike the loop, this version stays differentiable: gradients flow from the output back to `x` (module 1 trains its SSM layers this way), and `x` is left unchanged.
+# **Implement** `moving_average_conv(x, window)` with the same contract as Exercise 2 ($L = 0$ included: `F.conv1d` refuses an input shorter than its kernel, so return an empty tensor first), but no Python loop over time: use `F.conv1d` (or a cumulative sum). Divide by $n_t = \min(t+1, w)$. Unlike the loop, this version stays differentiable: gradients flow from the output back to `x` (module 1 trains its SSM layers this way), and `x` is left unchanged.
 #
 # *Hint:* `F.pad(x[None, None], (window - 1, 0))` pads on the left; `torch.arange(1, L + 1).clamp(max=window)` gives $n_t$.
 
@@ -195,6 +195,8 @@ def moving_average_conv(x: torch.Tensor, window: int) -> torch.Tensor:
     ### BEGIN SOLUTION
     if window < 1:
         raise ValueError(f"window must be >= 1, got {window}")
+    if x.shape[0] == 0:
+        return x.clone()
     kernel = torch.ones(1, 1, window, dtype=x.dtype)
     sums = F.conv1d(F.pad(x[None, None], (window - 1, 0)), kernel)[0, 0]
     counts = torch.arange(1, x.shape[0] + 1, dtype=x.dtype).clamp(max=window)
@@ -220,7 +222,7 @@ def _cumsum_reference(x, w):  # independent formulation: differences of cumulati
     lo = (t - w + 1).clamp(min=0)
     return (c[t + 1] - c[lo]) / (t + 1 - lo).to(x.dtype)
 g = torch.Generator().manual_seed(3)
-for n, w in [(1, 1), (1, 4), (12, 1), (12, 5), (12, 12), (12, 40), (300, 17)]:
+for n, w in [(0, 1), (0, 4), (1, 1), (1, 4), (12, 1), (12, 5), (12, 12), (12, 40), (300, 17)]:  # L = 0 too: an empty result
     x = torch.randn(n, generator=g, dtype=torch.float64) * 100
     c = _np.concatenate([[0.0], _np.cumsum(x.numpy())])  # and the same in NumPy, outside torch
     t = _np.arange(n)

@@ -332,6 +332,7 @@ assert s4d_kernel(*_modes(2, 2, g), 5).dtype == torch.float64
 # $$y = \mathrm{irfft}\big(\mathrm{rfft}(u, 2L) \cdot \mathrm{rfft}(K, 2L),\ 2L\big)[\,:L\,] .$$
 #
 # **Implement** `causal_fft_conv(u, K)`: `u` real of shape `(B, H, L)`, `K` real of shape `(H, L)` (same dtype, `L >= 1`); returns a new `y` of shape `(B, H, L)` and the dtype of `u`, with $y_{b,h,\ell} = \sum_{j=0}^{\ell} K_{h,j}\, u_{b,h,\ell-j}$. This is how the layer trains, so gradients must flow to `u` and `K`; leave both unchanged.
+# Use FFTs, padded to any length $\ge 2L - 1$ (the formula's $2L$, or the next power of two): the timing experiment below relies on the $O(L \log L)$ cost. The tests check the values (within $10^{-10}$ in float64), the dtype and the gradients, not the method.
 #
 # *Hint:* `torch.fft.rfft(x, n=2 * L)` pads for you; broadcasting `(B, H, F) * (H, F)` does the rest.
 

@@ -60,6 +60,7 @@ print(f"sequential digits: {len(data.x_train)} train / {len(data.x_test)} test s
 # ## Exercise 1 — S4D-Lin and S4D-Inv (3 points)
 #
 # **Implement** `s4d_lin(H, N)` and `s4d_inv(H, N)` for ints `H, N >= 1`: each returns `A` of shape `(H, N)`, dtype `torch.complex64`, the same row repeated for every channel, exact to float32 rounding (compute in float32 or float64, then store as complex64).
+# The tests check: the real part is exactly $-\tfrac12$; $\mathrm{Im}\,A_n$ is within $4 \varepsilon\, |\mathrm{Im}\,A_n|$ (S4D-Lin) or $4 \varepsilon\, (|\mathrm{Im}\,A_n| + 2N/\pi)$ (S4D-Inv, whose $\frac{2N}{2n+1} - 1$ cancels) of the exact value, $\varepsilon = 2^{-23}$ — a few float32 roundings, but not a decimal $\pi$ such as `3.1416` (use `math.pi`).
 #
 # *Hint:* `n = torch.arange(N, dtype=torch.float32)`; build the imaginary part, then `torch.complex(real, imag)`; `.repeat(H, 1)`.
 
@@ -92,15 +93,22 @@ print("visible checks passed")
 ### BEGIN HIDDEN TESTS
 from utils.testing import assert_values
 
-for H, N in [(1, 1), (1, 2), (3, 8), (2, 32), (4, 64)]:
+_EPS32 = 2.0 ** -23  # float32 machine epsilon: the statement's tolerance is 4 of them
+for H, N in [(1, 1), (1, 2), (3, 8), (2, 32), (4, 64), (1, 256)]:
     n_ref = 2 * N  # the reference's state size counts both members of each conjugate pair
     k = torch.arange(N, dtype=torch.float64)
-    refs = {"s4d_lin": math.pi * k,  # dplr.py: imag_part = pi * arange(N // 2)
-            "s4d_inv": 1 / math.pi * n_ref * (n_ref / (1 + 2 * k) - 1)}  # dplr.py: 1/pi * N * (N / (1 + 2 arange) - 1)
+    refs = {"s4d_lin": (math.pi * k, 0.0),  # dplr.py: imag_part = pi * arange(N // 2)
+            "s4d_inv": (1 / math.pi * n_ref * (n_ref / (1 + 2 * k) - 1), n_ref / math.pi)}  # dplr.py: 1/pi * N * (N / (1 + 2 arange) - 1)
     for fn in (s4d_lin, s4d_inv):
         A = fn(H, N)
-        expected = torch.complex(torch.full((N,), -0.5, dtype=torch.float64), refs[fn.__name__]).to(torch.complex64)
-        assert_values(A, expected.repeat(H, 1), what=f"{fn.__name__}(H={H}, N={N})")
+        imag, scale = refs[fn.__name__]
+        assert isinstance(A, torch.Tensor) and A.dtype == torch.complex64 and A.shape == (H, N), (
+            f"{fn.__name__}(H={H}, N={N}): expected a complex64 tensor of shape {(H, N)}, got {getattr(A, 'dtype', type(A))} "
+            f"{tuple(getattr(A, 'shape', ()))}")
+        assert_values(A.real, torch.full((H, N), -0.5), rtol=0.0, atol=0.0, what=f"Re A of {fn.__name__}(H={H}, N={N})")
+        # a few float32 roundings of the exact (float64) value, no more: pi to 4 decimals is ~20 of them
+        assert_values(A.imag.double(), imag.repeat(H, 1), rtol=4 * _EPS32, atol=4 * _EPS32 * scale,
+                      what=f"Im A of {fn.__name__}(H={H}, N={N}) (use math.pi; tolerance 4 * 2^-23 relative)")
         assert all(torch.equal(A[h], A[0]) for h in range(H)), f"{fn.__name__}: every channel gets the same row"
 ### END HIDDEN TESTS
 

@@ -188,7 +188,7 @@ assert_values(sb, torch.tensor([[1.5, -2.5], [2.5, -4.5], [3.5, -6.5]]), what="b
 #
 # The inclusive scan $s_t = e_0 \bullet \dots \bullet e_t$ in $\lceil \log_2 L \rceil$ rounds: in the round with offset $d = 1, 2, 4, \dots$ (while $d < L$), every position $t \ge d$ becomes $s_{t-d} \bullet s_t$ (the earlier partial product on the **left**), and positions $t < d$ stay. Each round is one vectorised operation over the whole sequence, so the *depth* is $\log_2 L$ — but the *work* is $L \log_2 L$ instead of $L$.
 #
-# **Implement** `hillis_steele_scan(elems, op)`: `elems` is a tuple of tensors with time on the **last** axis (all of length $L \ge 1$), `op(left, right)` combines two such tuples elementwise (associative, **not** commutative: `left` is the earlier part); return the tuple of inclusive prefix products, same shapes and dtypes. Call `op` exactly once per round, on the whole shifted sequences ($\lceil \log_2 L \rceil$ calls in all, none for $L = 1$), and do not modify the inputs in place.
+# **Implement** `hillis_steele_scan(elems, op)`: `elems` is a tuple of tensors with time on the **last** axis (all of length $L \ge 1$), `op(left, right)` combines two such tuples elementwise (associative, **not** commutative: `left` is the earlier part); return a `tuple` (not a list, even when `elems` is given as a list) of the inclusive prefix products, same shapes and dtypes. Call `op` exactly once per round, on the whole shifted sequences ($\lceil \log_2 L \rceil$ calls in all, none for $L = 1$), and do not modify the inputs in place.
 #
 # *Hint:* `op(tuple(e[..., :-d] for e in elems), tuple(e[..., d:] for e in elems))`, then `torch.cat` the untouched first `d` positions back in front.
 
@@ -207,7 +207,9 @@ def hillis_steele_scan(elems: tuple[torch.Tensor, ...], op) -> tuple[torch.Tenso
 
 
 # %% id="hs-tests" nbgrader={"grade": true, "grade_id": "hs-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
-(cs,) = hillis_steele_scan((torch.arange(1.0, 6.0),), lambda l, r: (l[0] + r[0],))
+scanned = hillis_steele_scan([torch.arange(1.0, 6.0)], lambda l, r: (l[0] + r[0],))
+assert type(scanned) is tuple, f"return a tuple of tensors (even for a list input), got {type(scanned).__name__}"
+(cs,) = scanned
 assert torch.equal(cs, torch.tensor([1.0, 3.0, 6.0, 10.0, 15.0])), f"with + the scan is a cumulative sum, got {cs.tolist()}"
 # + does not care about the order of its operands; writing digits one after another does: "12" then "3" is "123".
 # An element is (number, 10 ** its number of digits); op(left, right) appends right's digits to left's.
@@ -247,14 +249,19 @@ g = torch.Generator().manual_seed(4)
 for shape in [(1,), (2, 3, 2), (5,), (3, 7), (2, 16), (1, 33), (4, 1)]:
     a, b = torch.rand(*shape, generator=g, dtype=torch.float64) * 1.4 - 0.2, torch.randn(*shape, generator=g, dtype=torch.float64)
     op = _Counted(_affine)
-    sa, sb = assert_unchanged(hillis_steele_scan, (a, b), op)
+    result = assert_unchanged(hillis_steele_scan, (a, b), op)
+    assert type(result) is tuple and len(result) == 2, f"return a tuple of 2 tensors, got {type(result).__name__}"
+    sa, sb = result
     assert_values(sb, _loop(a, b), what=f"second component for shape {shape} (order of the operands? the last round?)")
     assert_values(sa, a.cumprod(-1), what=f"first component (running product of a) for shape {shape}")
     L = shape[-1]
     assert op.calls == math.ceil(math.log2(L)), f"L={L}: op must be called once per round, ceil(log2 L) = {math.ceil(math.log2(L))} times, got {op.calls}"
-# float32 stays float32, a list of tensors is accepted
+# float32 stays float32, a list of tensors is accepted and a tuple comes back (for L = 1 too)
 a32, b32 = torch.rand(3, 6, generator=g), torch.randn(3, 6, generator=g)
-sa, sb = hillis_steele_scan([a32, b32], _affine)
+for length in (1, 6):
+    result = hillis_steele_scan([a32[:, :length], b32[:, :length]], _affine)
+    assert type(result) is tuple, f"a list input (L={length}) must still give a tuple, got {type(result).__name__}"
+sa, sb = result
 assert sa.dtype == sb.dtype == torch.float32, f"keep the dtype, got {sa.dtype}, {sb.dtype}"
 assert_values(sb, _loop(a32, b32), what="float32 second component")
 # a non-commutative op on four components: 2x2 matrices [[p, q], [s, w]], "l then r" = r @ l
@@ -284,7 +291,7 @@ assert first.tolist() == [0.0] * 7, f"with op(l, r) = l every position becomes e
 #
 # ## Exercise 4 — the resettable operator (2 points)
 #
-# **Implement** `combine_reset(left, right)` on triples `(a, b, r)`: `a`, `b` real of one dtype, `r` a boolean tensor; shapes broadcast. Return new tensors `(a, b, r)`, with `a`, `b` in that dtype and `r` boolean, and leave the operands unchanged. When `r2` is set, `a2` and `b2` come through exactly (no product with the left segment).
+# **Implement** `combine_reset(left, right)` on triples `(a, b, r)`: `a`, `b` real of one dtype, `r` a boolean tensor; shapes broadcast. Return new tensors `(a, b, r)`, with `a`, `b` in that dtype and `r` boolean, and leave the operands unchanged. When `r2` is set, `a2` and `b2` come through exactly, whatever `a1` and `b1` hold: no product with the left segment, not even by 0 (the tests put ±inf and NaN in `a1`, `b1` there, where `0 * inf` would be NaN).
 #
 # *Hint:* `torch.where(r2, a2, a1 * a2)`, and `r1 | r2`.
 
@@ -383,6 +390,22 @@ ra, rb, rr = assert_unchanged(combine_reset, (a1, b1, r1), (a2, b2, r2))
 assert_values(ra, torch.tensor([[10.0, -1.0, 0.0, 1.0], [-5.0, -1.0, 0.0, 1.0], [2.5, -1.0, 0.0, 1.0]]), what="a for broadcast operands")
 assert_values(rb, torch.tensor([[22.0, 2.0, -1.0, 0.0], [12.0, 2.0, -1.0, 0.0], [-3.0, 2.0, -1.0, 0.0]]), what="b for broadcast operands")
 assert torch.equal(rr, torch.tensor([[T, T, T, T], [Fa, T, Fa, T], [T, T, T, T]])), f"r = r1 | r2, got {rr.tolist()}"
+# a reset on the right: a2, b2 come through exactly, whatever the left holds (inf, -inf, NaN: no 0 * inf)
+inf, nan = math.inf, math.nan
+a1 = torch.tensor([inf, nan, 0.5, -inf, 2.0, inf], dtype=torch.float64)
+b1 = torch.tensor([1.0, -inf, nan, inf, nan, 3.0], dtype=torch.float64)
+r1 = torch.tensor([Fa, T, Fa, T, Fa, Fa])
+a2 = torch.tensor([0.25, 0.0, -0.75, 1.0, 0.5, 0.125], dtype=torch.float64)
+b2 = torch.tensor([-2.0, 0.5, 3.0, 0.0, -1.5, 7.0], dtype=torch.float64)
+r2 = torch.ones(6, dtype=torch.bool)
+ra, rb, rr = assert_unchanged(combine_reset, (a1, b1, r1), (a2, b2, r2))
+assert_values(ra, a2, rtol=0.0, atol=0.0, what="a where r2 is set and the left holds inf/NaN (a2 exactly)")
+assert_values(rb, b2, rtol=0.0, atol=0.0, what="b where r2 is set and the left holds inf/NaN (b2 exactly)")
+assert rr.dtype == torch.bool and bool(rr.all()), f"r = r1 | r2 is all True here, got {rr.tolist()}"
+# broadcast: one reset flag (shape (1,)) against a left segment of inf/NaN (shape (3,))
+ra, rb, _ = combine_reset((a1[:3], b1[:3], r1[:3]), (a2[4:5], b2[4:5], r2[:1]))
+assert_values(ra, a2[4:5].expand(3), rtol=0.0, atol=0.0, what="a for a broadcast reset against inf/NaN on the left")
+assert_values(rb, b2[4:5].expand(3), rtol=0.0, atol=0.0, what="b for a broadcast reset against inf/NaN on the left")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="chunk-background"
@@ -396,9 +419,9 @@ assert torch.equal(rr, torch.tensor([[T, T, T, T], [Fa, T, Fa, T], [T, T, T, T]]
 #
 # ## Exercise 5 — the chunked scan (3 points)
 #
-# **Implement** `chunked_scan(log_a, b, chunk_size=32)`: `log_a` ($\le 0$, may contain `-inf`) and `b` of the same shape `(..., L)` (float32 or float64, `L >= 1`), time last, an int `chunk_size >= 1`; return a new `h` of shape `(..., L)`, $h_t = e^{\ell_t} h_{t-1} + b_t$, $h_{-1} = 0$. Steps: clamp at `-600 / chunk_size` and cast to float64; zero-pad $L$ up to a multiple of the chunk size (padding comes *after* the data, so it changes nothing before it); reshape to `(..., n_chunks, chunk_size)`; compute the chunk-local states (carry 0) with the formula; loop over chunks to get each chunk's incoming carry; add $e^{S_t} h_{c-1}$.
+# **Implement** `chunked_scan(log_a, b, chunk_size=32)`: `log_a` ($\le 0$, may contain `-inf`) and `b` of the same shape `(..., L)` (each float32 or float64, possibly different: e.g. a float64 `log_a` with a float32 `b`; `L >= 1`), time last, an int `chunk_size >= 1`; return a new `h` of shape `(..., L)`, $h_t = e^{\ell_t} h_{t-1} + b_t$, $h_{-1} = 0$. Steps: clamp at `-600 / chunk_size` and cast to float64; zero-pad $L$ up to a multiple of the chunk size (padding comes *after* the data, so it changes nothing before it); reshape to `(..., n_chunks, chunk_size)`; compute the chunk-local states (carry 0) with the formula; loop over chunks to get each chunk's incoming carry; add $e^{S_t} h_{c-1}$.
 #
-# - **precision:** compute in float64 and cast to `b`'s dtype at the end. The clamp moves a decay $e^{\ell_t}$ by at most $e^{-600/\text{chunk\_size}}$; the tests allow for exactly that (so a formulation that needs no clamp is fine too).
+# - **precision:** compute in float64 and cast to `b`'s dtype at the end: `h` has `b`'s dtype, whatever `log_a`'s. A float32 `b` thus gets the float64 result rounded once to float32, and the tests allow just that (relative error $2^{-23}$), so float32 arithmetic inside fails. The clamp moves a decay $e^{\ell_t}$ by at most $e^{-600/\text{chunk\_size}}$; the tests allow for exactly that (so a formulation that needs no clamp is fine too).
 # - **gradients:** the copying model trains through this scan, so gradients must flow to `log_a` and `b` (through the clamp, as `torch.clamp` does) and across chunk boundaries; leave the inputs unchanged.
 #
 # *Hint:* the carry into chunk $k+1$ is `local_end[k] + exp(S_end[k]) * carry[k]`; `torch.stack` the carries on a new last-but-one axis.
@@ -447,6 +470,7 @@ def _loop(log_a, b):  # the recurrence itself, step by step in float64
     return torch.stack(out, -1).to(b.dtype)
 
 
+_EPS32 = 2.0 ** -23  # float32 inputs: the float64 result rounded once, so one float32 rounding of the exact value
 g = torch.Generator().manual_seed(8)
 # resets (-inf) with chunks up to 16: the clamp moves a decay by at most e^{-37.5}, far below float64 round-off here
 for shape, T, resets in [((1,), 32, False), ((2, 3, 10), 4, True), ((3, 65), 32, False), ((2, 64), 16, True), ((4, 7), 1, True),
@@ -462,7 +486,22 @@ for shape, T, resets in [((1,), 32, False), ((2, 3, 10), 4, True), ((3, 65), 32,
     assert_grads_match(lambda la, bb: chunked_scan(la, bb, T), lambda la, bb: _loop(la, bb), finite, b,
                        what=f"chunked_scan (shape {shape}, chunk_size {T})")
     h32 = assert_unchanged(chunked_scan, log_a.float(), b.float(), T)
-    assert_values(h32, _loop(log_a.float(), b.float()), what=f"float32 h for shape {shape}, chunk_size {T}")
+    assert_values(h32, _loop(log_a.float(), b.float()), rtol=_EPS32, atol=1e-12,
+                  what=f"float32 h for shape {shape}, chunk_size {T} (compute in float64, round to float32 once at the end)")
+# float32 over a long sequence: float32 arithmetic inside drifts by many roundings, float64 does not
+log_a = -torch.rand(4, 300, generator=g, dtype=torch.float64) * 0.2
+log_a[torch.rand(4, 300, generator=g) < 0.02] = -math.inf
+b = torch.randn(4, 300, generator=g, dtype=torch.float64)
+for T in (1, 16):
+    assert_values(chunked_scan(log_a.float(), b.float(), T), _loop(log_a.float(), b.float()), rtol=_EPS32, atol=1e-12,
+                  what=f"float32 h over L=300, chunk_size {T} (compute in float64 inside)")
+# log_a and b of different dtypes: h has b's dtype
+la64, b32 = log_a[:, :50], b[:, :50].float()
+h = assert_unchanged(chunked_scan, la64, b32, 8)
+assert_values(h, _loop(la64, b32), rtol=_EPS32, atol=1e-12, what="h for a float64 log_a and a float32 b (b's dtype: float32)")
+la32, b64 = log_a[:, :50].float(), b[:, :50]
+h = assert_unchanged(chunked_scan, la32, b64, 8)
+assert_values(h, _loop(la32, b64), what="h for a float32 log_a and a float64 b (b's dtype: float64)")
 # the default chunk size is 32
 log_a, b = -torch.rand(2, 70, generator=g, dtype=torch.float64), torch.randn(2, 70, generator=g, dtype=torch.float64)
 assert_values(chunked_scan(log_a, b), _loop(log_a, b), what="the default chunk_size=32")

@@ -54,7 +54,7 @@ torch.set_default_dtype(torch.float64)  # ODE integration: float64 keeps round-o
 #
 # ## Exercise 1 — the vector field (3 points)
 #
-# **Implement** `token_velocity(x, S_B, S_C, a, s_delta, b)` for a **batch** of $P$ independent models: `x` of shape `(P, L)`, `S_B`, `S_C` of shape `(P, N)`, `a`, `s_delta`, `b` of shape `(P,)`, all of one real dtype; return $dx/dt$ of shape `(P, L)` in that dtype, leaving the inputs unchanged. Use the general formula with $B_j$ and $C_\ell$ (not the $\mu$ shortcut), built as a `(P, L, L)` matrix of weights that is zero above the diagonal, with $\Delta = $ `F.softplus(s_delta x + b)`. It must stay finite for long sequences with strong decay: $a \sum_k \Delta_k$ may reach the thousands, so never form $e^{+a \sum \Delta}$ (not even above the diagonal, where it would be masked: `inf * 0` is `nan`).
+# **Implement** `token_velocity(x, S_B, S_C, a, s_delta, b)` for a **batch** of $P$ independent models: `x` of shape `(P, L)`, `S_B`, `S_C` of shape `(P, N)`, `a`, `s_delta`, `b` of shape `(P,)`, all of one real dtype; return $dx/dt$ of shape `(P, L)` in that dtype, leaving the inputs unchanged. Use the general formula with $B_j$ and $C_\ell$ (not the $\mu$ shortcut), built as a `(P, L, L)` matrix of weights that is zero above the diagonal, with $\Delta = $ `F.softplus(s_delta x + b)`. It must stay finite for long sequences with strong decay: $a \sum_k \Delta_k$ may reach the thousands, so never form $e^{+a \sum \Delta}$ (not even above the diagonal, where it would be masked: `inf * 0` is `nan`); and for large arguments: the tests take $s_\Delta x + b$ beyond 709, where $e^{z}$ overflows in float64, so use `F.softplus` itself, not $\log(1 + e^{z})$.
 #
 # *Hint:* `cum = Delta.cumsum(-1)`; then $\sum_{k=j+1}^{\ell} \Delta_k$ is `cum[:, l] - cum[:, j]`; mask with `torch.tril`.
 
@@ -125,6 +125,14 @@ params = (S_B, S_C, torch.tensor([2.0, 1.5], dtype=torch.float64), torch.tensor(
 v = token_velocity(x, *params)
 assert torch.isfinite(v).all(), "strong decay: the velocity must stay finite (never form exp(+a sum Delta))"
 assert_values(v, _via_scan(x, *params), what="the velocity with strong decay (a sum Delta in the hundreds)")
+# large softplus arguments: s_delta x + b > 709, where exp overflows in float64 (softplus(z) = z there), of each sign
+x = torch.tensor([[0.9, -1.1, 0.4, 1.3], [1.0, -0.6, 0.8, -1.2], [0.7, 0.5, -0.9, 1.1]], dtype=torch.float64)
+S_B, S_C = torch.randn(3, 2, generator=g, dtype=torch.float64), torch.randn(3, 2, generator=g, dtype=torch.float64)
+params = (S_B, S_C, torch.tensor([0.002, 0.5, 0.001], dtype=torch.float64), torch.tensor([0.0, 1000.0, -900.0], dtype=torch.float64),
+          torch.tensor([720.0, 0.0, 5.0], dtype=torch.float64))
+v = assert_unchanged(token_velocity, x, *params)
+assert torch.isfinite(v).all(), "softplus(z) for z > 709: log(1 + exp(z)) overflows to inf; use F.softplus"
+assert_values(v, _via_scan(x, *params), what="the velocity with softplus arguments beyond 709")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="rk4-background"
@@ -138,11 +146,12 @@ assert_values(v, _via_scan(x, *params), what="the velocity with strong decay (a 
 #
 # **Implement** `integrate(f, x0, t_end, h, cap=1e6)`: `f` maps a `(P, L)` state to its `(P, L)` velocity, row by row (the rows are independent models). Return the trajectory, shape `(steps + 1, P, L)`, dtype of `x0`, with `x0` first; leave `x0` unchanged.
 #
-# - **steps:** `steps = round(t_end / h)`, Python's `round` of the float quotient (`0.7 / 0.1 = 6.999…` gives 7 steps, `1.0 / 0.3` gives 3), each of size exactly `h`: the last time is `steps * h`, not always `t_end`; `steps = 0` returns `x0` alone.
+# - **steps:** `steps = round(t_end / h)`, Python's `round` of the float quotient (`0.7 / 0.1 = 6.999…` gives 7 steps, `1.0 / 0.3` gives 3; an exact tie goes to the even number, as `round` does: `0.625 / 0.25 = 2.5` gives 2 steps, `0.5 / 1.0` gives 0), each of size exactly `h`: the last time is `steps * h`, not always `t_end`; `steps = 0` returns `x0` alone.
 # - **after each step:** entries that came out non-finite (an overflow: ±inf or NaN) are stored as `+inf`; then every escaped row is frozen.
 # - **at the start:** rows of `x0` that are already escaped (past `cap`, or with ±inf or NaN) are frozen from the start: every later step repeats them exactly, NaN included.
+# - **calling `f`:** always on the whole `(P, L)` state, with every frozen row replaced by zeros first, so `f` never sees a frozen row's ±inf or NaN (one test's `f` raises on any non-finite input).
 #
-# *Hint:* keep a boolean `frozen` of shape `(P,)`; `torch.where(frozen[:, None], x, x_new)`; compute `f` only on finite states (replace frozen rows by zeros before calling `f`, so no `inf` or `nan` appears).
+# *Hint:* keep a boolean `frozen` of shape `(P,)`; `torch.where(frozen[:, None], x, x_new)`.
 
 # %% id="rk4-answer" nbgrader={"grade": false, "grade_id": "rk4-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def integrate(f, x0: torch.Tensor, t_end: float, h: float, cap: float = 1e6) -> torch.Tensor:
@@ -174,6 +183,8 @@ assert torch.allclose(traj[0], torch.tensor([[1.0, 2.0]])), "the trajectory star
 assert torch.allclose(traj[-1], math.exp(-1) * torch.tensor([[1.0, 2.0]]), atol=1e-6), f"x' = -x: x(1) = x0 / e, got {traj[-1].tolist()}"
 traj = integrate(lambda x: -x, torch.tensor([[1.0]]), t_end=0.7, h=0.1)
 assert traj.shape == (8, 1, 1), f"0.7 / 0.1 = 6.999... rounds to 7 steps (use round, not int): expected (8, 1, 1), got {tuple(traj.shape)}"
+traj = integrate(lambda x: -x, torch.tensor([[1.0]]), t_end=0.625, h=0.25)
+assert traj.shape == (3, 1, 1), f"0.625 / 0.25 = 2.5 exactly: round gives 2 steps (half to even), expected (3, 1, 1), got {tuple(traj.shape)}"
 traj = integrate(lambda x: -x, torch.tensor([[1.0], [5.0]]), t_end=0.3, h=0.1, cap=2.0)
 assert traj[-1, 1, 0] == 5.0, f"a row of x0 already past cap is frozen from the start, got {traj[:, 1, 0].tolist()}"
 print("visible checks passed")
@@ -202,7 +213,8 @@ def _rk4_rows(f_row, x0, t_end, h, cap):  # independent: one row at a time, with
 g = torch.Generator().manual_seed(43)
 M = torch.randn(3, 3, generator=g, dtype=torch.float64) - 1.2 * torch.eye(3, dtype=torch.float64)
 x0 = torch.randn(4, 3, generator=g, dtype=torch.float64)
-for t_end, h, steps in [(0.7, 0.1, 7), (2.1, 0.3, 7), (1.0, 0.3, 3), (2.0, 0.25, 8), (0.04, 0.1, 0), (0.3, 0.3, 1)]:
+for t_end, h, steps in [(0.7, 0.1, 7), (2.1, 0.3, 7), (1.0, 0.3, 3), (2.0, 0.25, 8), (0.04, 0.1, 0), (0.3, 0.3, 1),
+                        (0.625, 0.25, 2), (1.125, 0.25, 4), (0.5, 1.0, 0), (0.875, 0.25, 4), (2.5, 1.0, 2)]:  # exact ties: round half to even
     traj = assert_unchanged(integrate, lambda x: x @ M.T, x0, t_end, h)
     hM = h * M
     R = torch.eye(3, dtype=torch.float64) + hM + hM @ hM / 2 + hM @ hM @ hM / 6 + hM @ hM @ hM @ hM / 24
@@ -239,6 +251,22 @@ assert traj.shape == (6, 6, 2), f"expected (6, 6, 2), got {tuple(traj.shape)}"
 for row in (1, 2, 3, 4):
     assert_values(traj[:, row], x0[row].expand(6, 2), equal_nan=True, what=f"escaped row {x0[row].tolist()} of x0 (frozen from the start)")
 assert_values(traj[:, [0, 5]], _rk4_rows(lambda p, x: -x, x0[[0, 5]], 0.5, 0.1, 2.0), what="rows of x0 within cap (|x| = cap is not past it)")
+# f never sees a frozen row's inf or NaN: frozen rows are replaced by zeros before f is called
+def _finite_only(f):
+    def checked(x):
+        if not torch.isfinite(x).all():
+            raise AssertionError("integrate passed a frozen row's inf/NaN to f: replace frozen rows by zeros before calling f")
+        return f(x)
+    return checked
+traj = assert_unchanged(integrate, _finite_only(lambda x: -x), x0, 0.5, 0.1, 2.0)
+for row in (1, 2, 3, 4):
+    assert_values(traj[:, row], x0[row].expand(6, 2), equal_nan=True, what=f"escaped row {x0[row].tolist()} of x0, with an f that refuses inf/NaN")
+assert_values(traj[:, [0, 5]], _rk4_rows(lambda p, x: -x, x0[[0, 5]], 0.5, 0.1, 2.0), what="live rows next to frozen inf/NaN rows")
+c = torch.tensor([[1.0], [0.0], [3.0]], dtype=torch.float64)
+x_blow = torch.tensor([[1.0], [2.0], [math.nan]], dtype=torch.float64)
+traj = integrate(_finite_only(lambda x: c * x ** 2), x_blow, 1.5, 0.01, 1e3)  # row 0 escapes past cap (finite), row 2 is NaN
+assert_values(traj, _rk4_rows(lambda p, x: c[p] * x ** 2, x_blow, 1.5, 0.01, 1e3), rtol=1e-8, equal_nan=True,
+              what="blow-up past cap next to a NaN row, with an f that refuses inf/NaN")
 # an overflow inside a step (inf - inf in the stages) is stored as +inf, never nan; -inf too becomes +inf
 traj = integrate(lambda x: x ** 4 - 0.5 * x ** 4, torch.tensor([[1.0, 0.5]], dtype=torch.float64), 3.0, 0.25, cap=math.inf)
 assert not torch.isnan(traj).any() and torch.isinf(traj[-1]).any(), "store non-finite values as inf"
