@@ -494,8 +494,8 @@ def _table_scorer(table):
     """Next-token log-probs from a (V + 1, V) table, by the last token (row V at t = 0)."""
     n_tokens = table.shape[1]
     def next_lp(seqs):
-        last = seqs[:, -1] if seqs.shape[1] else torch.full((seqs.shape[0],), n_tokens, dtype=torch.long)
-        return table[last]
+        prev = seqs[:, -1] if seqs.shape[1] else torch.full((seqs.shape[0],), n_tokens, dtype=torch.long)
+        return table[prev]
     return next_lp
 
 
