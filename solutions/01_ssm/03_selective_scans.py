@@ -661,7 +661,7 @@ time_ratio = copy_results["selective"]["seconds"] / copy_results["LTI"]["seconds
 # %% [markdown] id="claim-intro"
 # ## Claim check
 #
-# Agreement is asserted in every run, speed only in a full run (the SMOKE sizes are too small). The copying result is **reported, not asserted**: over seeds 0-4 the selective model learned the task within 400 steps for three seeds (+26 to +51 points over LTI) and stayed at chance, like the LTI model, for seeds 1 and 4; a larger batch or learning rate moved those two seeds only part of the way (36% and 52% token accuracy at batch 32). The paper's 99.8% comes from far longer training; at this budget, selection makes learning the task *possible*, not certain.
+# Agreement is asserted in every run. The speed of the chunked scan is **reported, not asserted**: with one torch thread (the course's default) it was 1.3x-3.9x the per-step loop over seeds 0-4, but with two threads on a busy two-core machine it fell to 0.7x-0.9x in 2 of 5 runs (a thread pool that waits for a busy core costs more than it gains on tensors this small), so it depends on the machine, not only on the algorithm. The copying result is **reported, not asserted**: over seeds 0-4 the selective model learned the task within 400 steps for three seeds (+26 to +51 points over LTI) and stayed at chance, like the LTI model, for seeds 1 and 4; a larger batch or learning rate moved those two seeds only part of the way (36% and 52% token accuracy at batch 32). The paper's 99.8% comes from far longer training; at this budget, selection makes learning the task *possible*, not certain.
 
 # %% id="claim-check" tags=["claim-check"]
 worst = max(err.values())
@@ -669,7 +669,7 @@ claim("scans agree", paper="parallel, chunked and sequential scans compute the s
       here=f"worst relative error {worst:.1e} over {len(err)} comparisons (float32)", checks=[below(worst, 1e-5)])
 claim("chunked beats the loop", paper="a hardware-aware scan is faster than the naive recurrence",
       here=f"chunked {chunk_speedup:.1f}x, Hillis-Steele {parallel_speedup:.2f}x the per-step loop's speed at L={scan_lengths[-1]}",
-      checks=[above(chunk_speedup, 1.0)], smoke=SMOKE)  # 1.3x-3.9x over 5 seeds and 2 thread counts, under load
+      checks=[above(chunk_speedup, 1.0)], smoke=SMOKE, asserted=False)  # see the note above
 claim("selection", paper="selective (S6) layers solve selective copying (~99.8%) where LTI S4 layers reach 18-57%",
       here=f"selective {copy_results['selective']['accuracy']:.0%} vs LTI {copy_results['LTI']['accuracy']:.0%} token accuracy "
            f"(+{100 * gap:.0f} points) at L={COPY_LEN}, {TRAIN_STEPS} steps each, training-time ratio LTI/selective {1 / time_ratio:.2f}",
