@@ -101,7 +101,8 @@ def tampering(submitted: str, released: str, name: str) -> list[str]:
 
 
 def autograde_one(task: dict[str, Any]) -> dict[str, Any]:
-    """Autograde one submission in a temporary course of its own (runs on a Dask worker)."""
+    """Autograde one submission in a temporary course of its own (runs on a Dask worker; it changes the
+    working directory while nbgrader runs, so a worker runs one task at a time: --nthreads 1)."""
     from nbgrader.api import Gradebook
     from nbgrader.apps import NbGraderAPI
     from traitlets.config.loader import PyFileConfigLoader
