@@ -113,6 +113,14 @@ def check_metadata(root: Path, nbs: list[Notebook]) -> list[str]:
     return problems
 
 
+def hidden_lines(source: str, min_len: int = 25) -> list[str]:
+    """The distinctive lines (longer than `min_len`) of a cell's hidden-test block; [] without one."""
+    if HIDDEN_MARKERS[0] not in source:
+        return []
+    block = source.split(HIDDEN_MARKERS[0], 1)[1].split(HIDDEN_MARKERS[1], 1)[0]
+    return [ln.strip() for ln in block.splitlines() if len(ln.strip()) > min_len]
+
+
 def check_leaks(root: Path, nbs: list[Notebook]) -> list[str]:
     """No solution block or hidden-test text in lessons/ or utils/."""
     problems = []
@@ -127,12 +135,8 @@ def check_leaks(root: Path, nbs: list[Notebook]) -> list[str]:
             continue
         text = lesson.read_text(encoding="utf-8")
         for cell in nb.cells():
-            source = cell_source(cell)
-            if HIDDEN_MARKERS[0] in source:
-                hidden = source.split(HIDDEN_MARKERS[0], 1)[1].split(HIDDEN_MARKERS[1], 1)[0]
-                lines = [ln.strip() for ln in hidden.splitlines() if len(ln.strip()) > 30]
-                if any(ln in text for ln in lines[:3]):
-                    problems.append(f"{lesson.relative_to(root)}: hidden test text of {nbgrader_meta(cell).get('grade_id')!r} leaked")
+            if any(ln in text for ln in hidden_lines(cell_source(cell), min_len=30)[:3]):
+                problems.append(f"{lesson.relative_to(root)}: hidden test text of {nbgrader_meta(cell).get('grade_id')!r} leaked")
     return problems
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .checks import HIDDEN_MARKERS
+from .checks import hidden_lines
 from .layout import (
     BUILD,
     CONFIG,
@@ -139,13 +139,7 @@ def _nbgrader(course: Path, *args: str) -> None:
 
 def hidden_test_lines(cells: list[dict[str, Any]]) -> list[str]:
     """The distinctive lines of every hidden test block (what feedback must never show)."""
-    lines = []
-    for cell in cells:
-        source = cell_source(cell)
-        if HIDDEN_MARKERS[0] in source:
-            block = source.split(HIDDEN_MARKERS[0], 1)[1].split(HIDDEN_MARKERS[1], 1)[0]
-            lines += [ln.strip() for ln in block.splitlines() if len(ln.strip()) > 25]
-    return lines
+    return [line for cell in cells for line in hidden_lines(cell_source(cell))]
 
 
 def leaked_lines(page: Path, hidden: list[str], submission: Path) -> list[str]:
