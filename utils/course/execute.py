@@ -179,6 +179,7 @@ def run(nb: Notebook, which: str = SOLUTIONS, smoke: bool = False, timeout: int 
 def _run_with_env(env: dict[str, str], nb: Notebook, smoke: bool, timeout: int, out: Path,
                   seed: int | None) -> RunResult:
     os.environ.update(env)  # a worker process of its own: the kernel it starts inherits this
+    out.parent.mkdir(parents=True, exist_ok=True)
     return run_solution(nb, smoke, timeout, out, seed)
 
 
