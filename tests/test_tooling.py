@@ -27,6 +27,7 @@ from utils.course import authoring
 from utils.course.execute import assigned_names, notebook_namespace, triage_lesson
 from utils.course.layout import (
     CourseError,
+    Notebook,
     exercises_of,
     find_root,
     parse_card,
@@ -266,3 +267,23 @@ def test_claims_table_reports_smallest_margin_per_check() -> None:
     assert parse_range("0-2,5", "--seeds") == [0, 1, 2, 5]
     with pytest.raises(CourseError, match="--threads"):
         parse_range("x", "--threads")
+
+
+def test_claims_fingerprint_follows_the_source_and_its_utils(tmp_path: Path) -> None:
+    from utils.course.claims import fingerprint
+
+    (tmp_path / "solutions/m").mkdir(parents=True)
+    (tmp_path / "utils").mkdir()
+    for name in ("common", "theme", "other"):
+        (tmp_path / f"utils/{name}.py").write_text(f"# {name}\n")
+    source = tmp_path / "solutions/m/nb.py"
+    source.write_text("from utils.theme import f\nx = 1\n")
+    nb = Notebook(tmp_path, "m", "nb")
+    first = fingerprint(nb)
+    (tmp_path / "utils/other.py").write_text("# not imported: no effect\n")
+    assert fingerprint(nb) == first
+    (tmp_path / "utils/theme.py").write_text("# imported: a new fingerprint\n")
+    second = fingerprint(nb)
+    assert second != first
+    source.write_text("from utils.theme import f\nx = 2\n")
+    assert fingerprint(nb) not in (first, second)

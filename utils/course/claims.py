@@ -7,8 +7,10 @@ DESIGN.md, Claims: a threshold is set from a measurement over at least 5 seeds a
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import re
 from collections import defaultdict
 from pathlib import Path
 from typing import Any
@@ -33,31 +35,80 @@ def parse_range(text: str, what: str) -> list[int]:
     return sorted(values)
 
 
+_UTILS_IMPORT = re.compile(r"\butils\.(\w+)|\bfrom utils import ([\w, ()]+)")
+
+
+def fingerprint(nb: Notebook) -> str:
+    """sha256 of what a run's figures depend on: the solution text and the utils/ modules it imports."""
+    text = nb.path().read_text()
+    names = {"common"}
+    for dotted, listed in _UTILS_IMPORT.findall(text):
+        names.update([dotted] if dotted else re.findall(r"\w+", listed))
+    digest = hashlib.sha256(text.encode())
+    for name in sorted(names):
+        module = nb.root / "utils" / f"{name}.py"
+        if module.exists():
+            digest.update(name.encode() + b"\0" + module.read_bytes())
+    return digest.hexdigest()
+
+
+def _sidecar(log: Path) -> Path:
+    return log.with_suffix(".run.json")
+
+
+def _current(log: Path, digest: str) -> bool:
+    """A run already logged for this exact source: its sidecar holds the same fingerprint."""
+    side = _sidecar(log)
+    return log.exists() and side.exists() and json.loads(side.read_text()).get("fingerprint") == digest
+
+
 def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int], workers: int,
-          timeout: int = 900, quiet: bool = False) -> dict[str, Any]:
-    """Run every (notebook, seed, thread count); return the report (also written to build/)."""
+          timeout: int = 900, quiet: bool = False, missing: bool = False) -> dict[str, Any]:
+    """Run every (notebook, seed, thread count); return the report (also written to build/).
+
+    With `missing`, a run whose log was made from the same source (same fingerprint) is kept and
+    not rerun, so an interrupted sweep resumes and an edit reruns only the notebooks it touched.
+    The report always covers every selected (notebook, seed, thread count).
+    """
     folder = root / BUILD / "claims"
     folder.mkdir(parents=True, exist_ok=True)
-    logs, results = [], []
+    digests = {nb.name: fingerprint(nb) for nb in nbs}
     for t in threads:  # one thread count at a time, never more threads than `workers` cores in all:
-        jobs = []      # tiny ops on oversubscribed cores run 10-100x slower and time out
+        jobs, logs = [], []  # tiny ops on oversubscribed cores run 10-100x slower and time out
         for nb in nbs:
             for seed in seeds:
-                stem = f"{nb.module}/{nb.stem}.seed{seed}.threads{t}"
-                log = folder / f"{stem}.jsonl"
+                log = folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{t}.jsonl"
+                if missing and _current(log, digests[nb.name]):
+                    continue
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.unlink(missing_ok=True)
+                _sidecar(log).unlink(missing_ok=True)
                 env = (("PAPERLAB_THREADS", str(t)), (CLAIMS_LOG, str(log)), ("OMP_NUM_THREADS", str(t)))
-                jobs.append(Job(nb, folder / f"{stem}.ipynb", seed=seed, env=env))
-                logs.append((nb.name, seed, t, log))
-        results += run_batch(jobs, smoke=False, timeout=timeout, workers=max(1, workers // t),
-                             desc=f"claims, {t} thread{'s' * (t > 1)}: {len(nbs)} notebooks x {len(seeds)} seeds",
-                             quiet=quiet)
+                jobs.append(Job(nb, log.with_suffix(".ipynb"), seed=seed, env=env))
+                logs.append((nb, log))
+        if not jobs:
+            continue
+        results = run_batch(jobs, smoke=False, timeout=timeout, workers=max(1, workers // t),
+                            desc=f"claims, {t} thread{'s' * (t > 1)}: {len(jobs)} runs", quiet=quiet)
+        for (nb, log), result in zip(logs, results):
+            # a source edited while its run was going on does not count as a run of either version
+            same = fingerprint(nb) == digests[nb.name]
+            _sidecar(log).write_text(json.dumps({
+                "fingerprint": digests[nb.name] if same else None, "status": result.status,
+                "seconds": result.seconds, "failure": result.failure}) + "\n")
     runs = []
-    for (name, seed, t, log), result in zip(logs, results):
-        records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-        runs.append({"notebook": name, "seed": seed, "threads": t, "status": result.status,
-                     "seconds": result.seconds, "failure": result.failure, "claims": records})
+    for nb in nbs:
+        for seed in seeds:
+            for t in threads:
+                log = folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{t}.jsonl"
+                side = json.loads(_sidecar(log).read_text()) if _sidecar(log).exists() else {}
+                if side.get("fingerprint") != digests[nb.name]:
+                    side = {"status": "stale", "seconds": 0.0,
+                            "failure": "no run of the current source (edited during or since its run)"}
+                records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+                runs.append({"notebook": nb.name, "seed": seed, "threads": t, "status": side["status"],
+                             "seconds": side["seconds"], "failure": side["failure"],
+                             "claims": records if side["status"] != "stale" else []})
     report = {"seeds": seeds, "threads": threads, "runs": runs, "rows": summarise(runs)}
     (root / BUILD / "claims-report.json").write_text(json.dumps(report, indent=2) + "\n")
     return report
@@ -121,7 +172,7 @@ def format_report(report: dict[str, Any]) -> str:
     lines.append(format_table(rows, header))
     failed = [r for r in report["runs"] if r["status"] != "ok"]
     for r in failed:
-        lines.append(f"FAILED {r['notebook']} seed {r['seed']} threads {r['threads']}: {r['failure']}")
+        lines.append(f"{r['status'].upper()} {r['notebook']} seed {r['seed']} threads {r['threads']}: {r['failure']}")
     for r in report["runs"]:
         for c in r["claims"]:
             if not c["passed"] and c.get("asserted", True):

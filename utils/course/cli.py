@@ -57,7 +57,8 @@ def cmd_claims(root: Path, args: argparse.Namespace) -> int:
     seeds, threads = parse_range(args.seeds, "--seeds"), parse_range(args.threads, "--threads")
     if 0 in threads:
         raise CourseError("--threads must be >= 1")
-    report = sweep(root, select(root, args.names), seeds, threads, args.jobs, args.timeout, args.quiet)
+    report = sweep(root, select(root, args.names), seeds, threads, args.jobs, args.timeout, args.quiet,
+                   missing=args.missing)
     print(format_report(report))
     print(f"report: {BUILD}/claims-report.json")
     failed = any(r["status"] != "ok" or not all(c["passed"] or not c.get("asserted", True) for c in r["claims"])
@@ -181,6 +182,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--threads", default="1,2", help="torch thread counts (default 1,2)")
     p.add_argument("--jobs", type=_positive, default=2, help="notebooks run at once (default 2)")
     p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
+    p.add_argument("--missing", action="store_true",
+                   help="keep runs already logged for the same source; run only the rest (resume)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_claims)
 
