@@ -14,7 +14,7 @@
 #
 # **Time:** 15 min
 #
-# **Points:** 6 (three autograded exercises, 2 points each)
+# **Points:** 9 (three autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a causal moving average is a convolution — the step-by-step loop and the convolution compute the same numbers, and the convolution is much faster on long signals. The SSM module builds on exactly this duality.
 
@@ -286,8 +286,36 @@ claim("faster", paper="the convolution is much faster on long signals",
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The loop needs $O(1)$ memory per step and the convolution needs the whole signal. Which would you use to filter a live audio stream, and which to train on a dataset of recordings?
-# 2. The moving average has a kernel of length $w$. What if the kernel were as long as the sequence, with a different weight at every lag — how would the convolution's cost grow, and how could an FFT help? (Module `01_ssm` answers this.)
-# 3. Why do the hidden tests compare against a formulation *different* from the one in the hint?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The loop needs $O(1)$ memory per step and the convolution needs the whole signal. Which would you use to filter a live audio stream, and which to train on a dataset of recordings? Say why for each.
+
+# %% [markdown] id="reflect-stream" nbgrader={"grade": true, "grade_id": "reflect-stream", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** A live stream arrives one sample at a time and never ends, so the loop (recurrence) fits: it keeps only the last $w$ samples (here a running sum), costs $O(1)$ per new sample and emits each output as soon as its input arrives. On a stored dataset the whole signal is available at once, so the convolution fits: all outputs are computed in parallel by vectorised (or FFT) kernels, which is what made it 3x to 48x faster here.
+#
+# **Rubric (1 point).** 0.5: the loop for the stream, because of constant memory/latency per sample and no access to the future; 0.5: the convolution for training, because the whole sequence is known and the computation parallelises. An answer that picks the right tools without a reason gets 0.5.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-kernel-question"
+# 2. The moving average has a kernel of length $w$. What if the kernel were as long as the sequence, with a different weight at every lag — how would the convolution's cost grow, and how could an FFT help? (Module `01_ssm` answers this.)
+
+# %% [markdown] id="reflect-kernel" nbgrader={"grade": true, "grade_id": "reflect-kernel", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** A direct convolution with a kernel of length $L$ over a sequence of length $L$ costs $O(L^2)$: each of the $L$ outputs sums over up to $L$ lags. The convolution theorem turns it into a pointwise product of Fourier transforms: zero-pad both to length $2L$ (so the circular convolution equals the linear, causal one), transform, multiply and invert, in $O(L \log L)$.
+#
+# **Rubric (1 point).** 0.5: the cost becomes quadratic in $L$; 0.5: the FFT makes it $O(L\log L)$ through a pointwise product in the frequency domain. Mentioning the zero-padding needed to avoid wrap-around is a plus, not required.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-tests-question"
+# 3. Why do the hidden tests compare against a formulation *different* from the one in the hint?
+
+# %% [markdown] id="reflect-tests" nbgrader={"grade": true, "grade_id": "reflect-tests", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** A reference written the same way as the hint would share its mistakes: an off-by-one in the window, a wrong normalisation or a dtype slip would appear in both and cancel. An independent formulation (a loop against a convolution, a closed form against an enumeration) agrees with a correct answer only because both are right, so a wrong answer that happens to resemble the hint still fails.
+#
+# **Rubric (1 point).** 1: the idea that a same-formula reference repeats the same mistakes and so cannot catch them (independence of the check); 0.5: only "to test more cases" or "to be stricter" without the independence argument.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** A. Rush, *The Annotated S4* (2022); the nbgrader documentation, "Creating and grading assignments".

@@ -16,6 +16,7 @@ the experiments shrink while the exercises and their hidden tests run unchanged.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import tempfile
@@ -28,7 +29,7 @@ from typing import Any
 from nbconvert.preprocessors import Preprocessor
 from traitlets import Bool, Dict
 
-from .layout import BUILD, CONFIG, LESSONS, CourseError
+from .layout import BUILD, CONFIG, LESSONS, CourseError, written_answers
 from .tables import format_table
 
 GRADING_CELL_ID = "grading-size"
@@ -185,18 +186,24 @@ class ClassReport:
     rows: list[Graded]
     max_score: float
     seconds: float
+    written: dict[str, set[str]] = field(default_factory=dict)  # notebook -> grade ids of written answers
+
+    def to_grade(self, g: Graded) -> int:
+        """The written answers of one submission that wait for a human grader (the formgrader)."""
+        return sum(bool(v["needs_manual_grade"]) for nb, cells in g.grades.items() for gid, v in cells.items()
+                   if gid in self.written.get(nb, ()))
 
     def table(self) -> str:
-        """One line per student: score, status, time, flags."""
+        """One line per student: score, status, time, written answers to grade, flags."""
         body = []
         for g in sorted(self.rows, key=lambda r: r.student):
             score = sum((v["auto_score"] or 0) + (v["manual_score"] or 0) for nb in g.grades.values()
                         for v in nb.values())
-            manual = any(v["needs_manual_grade"] for nb in g.grades.values() for v in nb.values())
             status = "ok" if g.ok else "FAILED"
             body.append([g.student, f"{score:g}" if g.ok else "-", f"{self.max_score:g}", status,
-                         f"{g.seconds:.0f}", "yes" if manual else "", "; ".join(g.flags) or (g.error.splitlines() or [""])[-1][:80]])
-        return format_table(body, ["student", "score", "max", "status", "seconds", "needs manual grade",
+                         f"{g.seconds:.0f}", str(self.to_grade(g)) if g.ok else "-",
+                         "; ".join(g.flags) or (g.error.splitlines() or [""])[-1][:80]])
+        return format_table(body, ["student", "score", "max", "status", "seconds", "written answers to grade",
                                    "flags (tampering) / error"])
 
 
@@ -235,6 +242,7 @@ def grade_class(root: Path, module: str, scheduler: str | None = None, workers: 
         for student in chosen:
             gb.update_or_create_student(student)
     released = {p.name: p.read_bytes() for p in sorted((root / LESSONS / module).glob("*.ipynb"))}
+    written = {Path(name).stem: set(written_answers(json.loads(data)["cells"])) for name, data in released.items()}
     snapshot = db_path.read_bytes()
     config = _config_text(root)
 
@@ -261,6 +269,10 @@ def grade_class(root: Path, module: str, scheduler: str | None = None, workers: 
                     bar.update()
                     continue
                 if result["ok"]:
+                    result["flags"] += [f"{nb}: {gid} needs manual grade" for nb, cells in result["grades"].items()
+                                        for gid, v in cells.items() if v["needs_manual_grade"]
+                                        and gid not in written.get(nb, ())
+                                        and not any(f.startswith(f"{nb}.ipynb: {gid} ") for f in result["flags"])]
                     _store(db_url, module, result)
                     target = root / BUILD / "autograded" / result["student"] / module
                     shutil.rmtree(target, ignore_errors=True)
@@ -273,11 +285,13 @@ def grade_class(root: Path, module: str, scheduler: str | None = None, workers: 
         client.close()
         if cluster is not None:
             cluster.close()
-    report = ClassReport(module, rows, max_score, time.perf_counter() - start)
+    report = ClassReport(module, rows, max_score, time.perf_counter() - start, written)
     echo(report.table())
     flagged = [r.student for r in rows if r.flags]
     failed = [r.student for r in rows if not r.ok]
+    waiting = sum(report.to_grade(r) for r in rows if r.ok)
     echo(f"graded {len(rows)} submissions of {module} in {report.seconds:.0f} s"
+         + (f"; {waiting} written answers wait for the formgrader" if waiting else "")
          + (f"; tampering flagged for {', '.join(flagged)}" if flagged else "; no tampering found")
          + (f"; FAILED: {', '.join(failed)}" if failed else ""))
     return report

@@ -21,6 +21,7 @@ from .layout import (
     notebooks,
     parse_card,
     read_notebook,
+    written_answers,
 )
 from .release import generate
 
@@ -179,9 +180,27 @@ def check_anatomy(root: Path, nbs: list[Notebook]) -> list[str]:
                 problems.append(f"{where}: the parameters cell does not define {', '.join(sorted(missing))}")
         if not any("claim-check" in cell_tags(c) for c in cells):
             problems.append(f"{where}: no claim-check cell (a code cell tagged 'claim-check')")
+        problems += _reflect_problems(where, cells)
         low = MIN_EXERCISES.get(nb.module, 3)
         if not low <= len(exercises) <= MAX_EXERCISES:
             problems.append(f"{where}: {len(exercises)} autograded exercises, expected {low}-{MAX_EXERCISES}")
+    return problems
+
+
+def _reflect_problems(where: str, cells: list[dict[str, Any]]) -> list[str]:
+    """DESIGN, anatomy 8: Reflect questions are manually graded answer cells whose whole answer (a model
+    answer and a rubric, for the instructor) sits in a solution block that the release removes."""
+    answers = written_answers(cells)
+    if not answers:
+        return [f"{where}: no graded Reflect answer (a markdown cell with nbgrader solution and grade)"]
+    problems = []
+    by_id = {nbgrader_meta(c).get("grade_id"): cell_source(c) for c in cells}
+    for gid in answers:
+        text = by_id[gid]
+        block = text.split(SOLUTION_MARKERS[0], 1)[-1].split(SOLUTION_MARKERS[1], 1)[0] if SOLUTION_MARKERS[0] in text else ""
+        if "**Model answer" not in block or "**Rubric" not in block:
+            problems.append(f"{where}: written answer {gid!r} needs '**Model answer' and '**Rubric' inside "
+                            f"its {SOLUTION_MARKERS[0]} ... {SOLUTION_MARKERS[1]} block")
     return problems
 
 

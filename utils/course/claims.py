@@ -17,7 +17,7 @@ from typing import Any
 
 from ..common import CLAIMS_LOG
 from .execute import Job, run_batch
-from .layout import BUILD, CourseError, Notebook
+from .layout import BUILD, CourseError, Notebook, cell_source, read_notebook
 from .tables import format_table
 
 
@@ -39,8 +39,10 @@ _UTILS_IMPORT = re.compile(r"\butils\.(\w+)|\bfrom utils import ([\w, ()]+)")
 
 
 def fingerprint(nb: Notebook) -> str:
-    """sha256 of what a run's figures depend on: the solution text and the utils/ modules it imports."""
-    text = nb.path().read_text()
+    """sha256 of what a run's figures depend on: the solution's code cells (prose cannot move a figure)
+    and the utils/ modules they import."""
+    text = "\n\0".join(cell_source(c) for c in read_notebook(nb.path())["cells"]
+                       if c.get("cell_type") == "code")
     names = {"common"}
     for dotted, listed in _UTILS_IMPORT.findall(text):
         names.update([dotted] if dotted else re.findall(r"\w+", listed))
@@ -88,14 +90,17 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
                 logs.append((nb, log))
         if not jobs:
             continue
-        results = run_batch(jobs, smoke=False, timeout=timeout, workers=max(1, workers // t),
-                            desc=f"claims, {t} thread{'s' * (t > 1)}: {len(jobs)} runs", quiet=quiet)
-        for (nb, log), result in zip(logs, results):
+
+        def record(i: int, result: Any, logs: list[tuple[Notebook, Path]] = logs) -> None:
+            nb, log = logs[i]
             # a source edited while its run was going on does not count as a run of either version
             same = fingerprint(nb) == digests[nb.name]
             _sidecar(log).write_text(json.dumps({
                 "fingerprint": digests[nb.name] if same else None, "status": result.status,
                 "seconds": result.seconds, "failure": result.failure}) + "\n")
+
+        run_batch(jobs, smoke=False, timeout=timeout, workers=max(1, workers // t), on_done=record,
+                  desc=f"claims, {t} thread{'s' * (t > 1)}: {len(jobs)} runs", quiet=quiet)
     runs = []
     for nb in nbs:
         for seed in seeds:

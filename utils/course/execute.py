@@ -8,6 +8,7 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,9 +195,10 @@ class Job:
 
 
 def run_batch(jobs: list[Job], smoke: bool, timeout: int, workers: int = 1, desc: str = "running",
-              quiet: bool = False) -> list[RunResult]:
+              quiet: bool = False, on_done: Callable[[int, RunResult], None] | None = None) -> list[RunResult]:
     """Run solution notebooks, `workers` at a time (each in a process of its own, so each kernel gets
-    its own environment), with a progress bar; results in the order of `jobs`."""
+    its own environment), with a progress bar; results in the order of `jobs`. `on_done(index, result)`
+    is called as each job finishes (what an interrupted batch has finished is kept)."""
     import concurrent.futures as cf
     import multiprocessing
     import sys
@@ -214,6 +216,8 @@ def run_batch(jobs: list[Job], smoke: bool, timeout: int, workers: int = 1, desc
         for future in cf.as_completed(futures):
             i = futures[future]
             results[i] = future.result()
+            if on_done is not None:
+                on_done(i, results[i])
             bar.set_postfix_str(f"{jobs[i].nb.name} {results[i].status}")
             bar.update()
     return [results[i] for i in range(len(jobs))]

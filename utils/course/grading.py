@@ -25,8 +25,10 @@ from .layout import (
     cell_source,
     exercises_of,
     graded_points,
+    is_written_answer,
     nbgrader_meta,
     read_notebook,
+    written_answers,
 )
 from .release import BUILT_SOURCES, build_sources, tool_env
 from .tables import format_table
@@ -41,8 +43,9 @@ class Student:
     name: str
     story: str
     make: Callable[[dict[str, Any], dict[str, Any], Path], dict[str, Any]]  # (solution, lesson, nb path) -> submission
-    expected: Callable[[float, float], float]  # (total points, first test's points) -> score
-    flagged: bool = False  # must show needs_manual_grade in the gradebook
+    expected: Callable[[float, float], float]  # (autograded points, first test's points) -> score
+    flagged: bool = False  # tampering must be flagged
+    writes: bool = True  # answers the Reflect questions: each written answer then waits for a human grader
 
 
 def _answers(cells: list[dict[str, Any]]) -> dict[str, str]:
@@ -50,12 +53,15 @@ def _answers(cells: list[dict[str, Any]]) -> dict[str, str]:
             if nbgrader_meta(c).get("solution") and c.get("cell_type") == "code"}
 
 
-def _with_answers(lesson: dict[str, Any], answers: dict[str, str]) -> dict[str, Any]:
+def _with_answers(lesson: dict[str, Any], answers: dict[str, str], writes: bool = True) -> dict[str, Any]:
+    """The lesson with `answers` put in its answer cells and, if `writes`, a reply to each Reflect question."""
     nb = copy.deepcopy(lesson)
     for cell in nb["cells"]:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid in answers:
             cell["source"] = answers[gid]
+        elif writes and is_written_answer(cell):
+            cell["source"] = "In my own words: the figure moves because the model sees less data."
     return nb
 
 
@@ -117,11 +123,11 @@ def students(root: Path) -> list[Student]:
     """The simulated class."""
     return [
         Student("solution", "the solution, copied in", _solved, lambda total, first: total),
-        Student("untouched", "the lesson as released", _untouched, lambda total, first: 0.0),
+        Student("untouched", "the lesson as released", _untouched, lambda total, first: 0.0, writes=False),
         Student("alternative", "correct answers written differently", _alternative(root),
                 lambda total, first: total),
         Student("tests-edited", "every test cell replaced by `pass`", _tests_edited, lambda total, first: 0.0,
-                flagged=True),
+                flagged=True, writes=False),
         Student("test-deleted", "solved, but the first test cell deleted", _test_deleted,
                 lambda total, first: total - first, flagged=True),
         Student("loops-forever", "solved, but the first answer loops forever", _loops_forever,
@@ -182,12 +188,14 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
         class_ = [replace(st, name=f"{st.name}-{k}") if copies > 1 else st
                   for k in range(1, copies + 1) for st in students(root)]
         totals: dict[str, tuple[float, float]] = {}
+        written: dict[str, dict[str, float]] = {}
         hidden: list[str] = []
         for path in sorted((course / BUILT_SOURCES / module).glob("*.ipynb")):
             solution = read_notebook(path)
             lesson = read_notebook(course / LESSONS / module / path.name)
             exercises = exercises_of(solution["cells"])
-            total = graded_points(solution["cells"])
+            written[path.stem] = written_answers(solution["cells"])
+            total = graded_points(solution["cells"]) - sum(written[path.stem].values())
             totals[path.stem] = (total, exercises[0].points if exercises else 0.0)
             hidden += hidden_test_lines(solution["cells"])
             for student in class_:
@@ -214,16 +222,25 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
             for student in class_:
                 sub = gb.find_submission(module, student.name)
                 expected = sum(student.expected(*totals[stem]) for stem in totals)
-                flagged = bool(sub.needs_manual_grade) or bool(flags.get(student.name))
+                to_grade = sum(g.needs_manual_grade for nb in sub.notebooks for g in nb.grades
+                               if g.name in written[nb.name])
+                expected_to_grade = sum(len(w) for w in written.values()) if student.writes else 0
+                flagged = bool(flags.get(student.name)) or any(
+                    g.needs_manual_grade for nb in sub.notebooks for g in nb.grades if g.name not in written[nb.name])
                 match = (abs(sub.score - expected) < 1e-9 and flagged == student.flagged
+                         and to_grade == expected_to_grade
                          and abs(exported.get(student.name, -1) - sub.score) < 1e-9)
                 ok &= match
                 rows.append((student.name, student.story, f"{expected:g}", f"{sub.score:g}",
-                             f"{exported.get(student.name, float('nan')):g}",
+                             f"{exported.get(student.name, float('nan')):g}", f"{expected_to_grade}/{to_grade}",
                              "yes" if student.flagged else "no", "yes" if flagged else "no",
                              "ok" if match else "MISMATCH"))
-        echo(format_table(rows, ("student", "submission", "expected", "gradebook", "csv", "flag expected",
-                                 "flagged", "verdict")))
+        echo(format_table(rows, ("student", "submission", "expected", "gradebook", "csv",
+                                 "written answers to grade (expected/found)", "flag expected", "flagged",
+                                 "verdict")))
+        echo(f"the expected scores are the autograded points; written answers ({sum(map(len, written.values()))} "
+             f"cells, {sum(sum(w.values()) for w in written.values()):g} points per student) wait for "
+             f"the formgrader")
         echo(f"grades exported to {course / BUILD / 'grades.csv'}" + ("" if keep else " (temporary; --keep to keep it)"))
         echo(f"feedback: {len(pages)} pages, " + (f"HIDDEN TESTS LEAKED in {len(leaked)}" if leaked
                                                  else "no hidden-test line in any of them"))

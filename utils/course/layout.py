@@ -194,6 +194,18 @@ def graded_points(cells: list[dict[str, Any]]) -> float:
     return sum(float(nbgrader_meta(c).get("points") or 0) for c in cells if nbgrader_meta(c).get("grade"))
 
 
+def is_written_answer(cell: dict[str, Any]) -> bool:
+    """A manually graded markdown answer cell (a Reflect question): nbgrader `solution` and `grade`."""
+    meta = nbgrader_meta(cell)
+    return cell.get("cell_type") == "markdown" and bool(meta.get("solution")) and bool(meta.get("grade"))
+
+
+def written_answers(cells: list[dict[str, Any]]) -> dict[str, float]:
+    """grade_id -> points of every written answer, in notebook order."""
+    return {nbgrader_meta(c)["grade_id"]: float(nbgrader_meta(c).get("points") or 0)
+            for c in cells if is_written_answer(c)}
+
+
 def modules(root: Path) -> list[str]:
     """The module folders under solutions/, in course order."""
     base = root / SOLUTIONS
