@@ -12,14 +12,15 @@ from nbgrader.api import Gradebook
 from utils.course.grading import grade_demo, hidden_test_lines, leaked_lines
 from utils.course.layout import read_notebook
 
-EXPECTED = {  # 00_welcome: three exercises of 2 points; (score, flagged)
-    "solution": (6.0, False),
+EXPECTED = {  # 00_welcome: three exercises of 2 points, three written answers of 1; (autograded score, writes)
+    "solution": (6.0, True),
     "untouched": (0.0, False),
-    "alternative": (6.0, False),
-    "tests-edited": (0.0, True),  # the tests are restored from the gradebook; the edit is flagged
+    "alternative": (6.0, True),
+    "tests-edited": (0.0, False),  # the tests are restored from the gradebook; the edit is flagged
     "test-deleted": (4.0, True),  # needs_manual_grade in the gradebook, and flagged
-    "loops-forever": (4.0, False),  # the cell times out, grading goes on
+    "loops-forever": (4.0, True),  # the cell times out, grading goes on
 }
+WRITTEN = ("reflect-stream", "reflect-kernel", "reflect-tests")
 
 
 def _scores(course: Path) -> dict[str, float]:
@@ -37,19 +38,26 @@ def graded(root: Path, tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, 
 
 
 def test_grade_round_trip(graded: tuple[Path, list[str]]) -> None:
-    """The gradebook and the CSV hold exactly the expected scores; tampering is flagged."""
+    """The gradebook and the CSV hold exactly the expected scores; written answers wait for a human grader
+    (an unanswered one is scored 0 at once); tampering is flagged."""
     course, lines = graded
     with Gradebook(f"sqlite:///{course}/build/gradebook.db") as gb:
-        assert gb.find_assignment("00_welcome").max_score == 6
-        for student, (score, _) in EXPECTED.items():
+        assert gb.find_assignment("00_welcome").max_score == 9
+        for student, (score, writes) in EXPECTED.items():
             assert gb.find_submission("00_welcome", student).score == score, student
-        assert gb.find_submission("00_welcome", "test-deleted").needs_manual_grade
+            for gid in WRITTEN:
+                grade = gb.find_grade(gid, "welcome", "00_welcome", student)
+                assert grade.needs_manual_grade == writes and grade.auto_score == (None if writes else 0), (student, gid)
+        assert gb.find_grade("lse-tests", "welcome", "00_welcome", "test-deleted").needs_manual_grade
+        assert not gb.find_grade("lse-tests", "welcome", "00_welcome", "solution").needs_manual_grade
         assert gb.find_grade("lse-tests", "welcome", "00_welcome", "loops-forever").auto_score == 0
     with (course / "build" / "grades.csv").open() as fh:
         scores = {row["student_id"]: float(row["score"]) for row in csv.DictReader(fh)}
     assert scores == {s: v[0] for s, v in EXPECTED.items()}
     table = "\n".join(lines)
-    assert "tampering flagged for" in table and "lse-tests deleted" in table and "ma-conv-tests edited" in table
+    assert "tampering flagged for test-deleted, tests-edited" in table
+    assert "lse-tests deleted" in table and "ma-conv-tests edited" in table
+    assert "12 written answers wait for the formgrader" in table
     assert "every expected score matched" in lines[-1]
 
 
