@@ -48,3 +48,7 @@ c.ClearSolutions.code_stub = {
 c.ClearSolutions.text_stub = "YOUR ANSWER HERE"
 # Lessons keep no outputs, so the released files are byte-for-byte reproducible.
 c.ClearOutput.enabled = True
+
+# Kernels get CurveZMQ keys from jupyter_client (the kernelspec declares support): encrypted sockets,
+# and none of ipykernel's "running over TCP without encryption" warnings in the grading log.
+c.KernelManager.transport_encryption = "auto"

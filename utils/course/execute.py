@@ -25,6 +25,20 @@ from .layout import (
 )
 
 KERNEL = "python3"
+
+
+def _kernel_manager_class() -> type:
+    """A kernel manager that gives local kernels CurveZMQ keys (jupyter_client's transport_encryption
+    'auto', where the kernelspec declares support): encrypted sockets, and no ipykernel warning per run
+    that the kernel "is running over TCP without encryption"."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class EncryptedKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs: Any) -> None:
+            super().__init__(**kwargs)
+            self.transport_encryption = "auto"
+
+    return EncryptedKernelManager
 EXPECTED = "NotImplementedError"
 
 
@@ -123,6 +137,7 @@ def run_solution(nb: Notebook, smoke: bool, timeout: int, out: Path, seed: int |
             str(build_notebook(nb)), str(out), kernel_name=KERNEL,
             parameters={"SMOKE": smoke, **({} if seed is None else {"SEED": seed})},
             cwd=str(nb.root), progress_bar=False, execution_timeout=timeout,
+            kernel_manager_class=_kernel_manager_class(),
         )
     except pm.PapermillExecutionError as exc:
         # papermill inserts marker cells into its output, so name the cell by its id in the source
@@ -151,7 +166,8 @@ def run_lesson(nb: Notebook, smoke: bool, timeout: int, out: Path) -> RunResult:
     read_notebook(source)  # one-line error for invalid JSON
     notebook = parameterize_notebook(load_notebook_node(str(source)), {"SMOKE": smoke})
     client = NotebookClient(notebook, timeout=timeout, kernel_name=KERNEL, allow_errors=True,
-                            resources={"metadata": {"path": str(nb.root)}})
+                            resources={"metadata": {"path": str(nb.root)}},
+                            kernel_manager_class=_kernel_manager_class())
     start = time.perf_counter()
     failure = None
     try:
