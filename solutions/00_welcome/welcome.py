@@ -14,7 +14,7 @@
 #
 # **Time:** 15 min
 #
-# **Points:** 9 (three autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
+# **Points:** 11 (four autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a causal moving average is a convolution — the step-by-step loop and the convolution compute the same numbers, and the convolution is much faster on long signals. The SSM module builds on exactly this duality.
 
@@ -233,6 +233,77 @@ for n, w in [(0, 1), (0, 4), (1, 1), (1, 4), (12, 1), (12, 5), (12, 12), (12, 40
                        what=f"moving_average_conv(L={n}, window={w})")
 for bad in (0, -3):
     assert_raises(ValueError, moving_average_conv, torch.ones(3), bad)
+### END HIDDEN TESTS
+
+# %% [markdown] id="bug-background"
+# ## Exercise 4 — find the bugs (2 points)
+#
+# A colleague wrote the moving average with cumulative sums, $y_t = (c_{t+1} - c_{\max(0,\,t-w+1)}) / n_t$ with $c_0 = 0$ and $c_{i} = x_0 + \dots + x_{i-1}$: no loop, no kernel, $O(L)$ work. It is below. It runs without an error, and it is wrong.
+#
+# **Find** what is wrong by trying it on cases you can compute by hand and by comparing it with your `moving_average_loop`, then **write** `moving_average_cumsum(x, window)`: a corrected version with exactly the contract of Exercise 3 (same shape and dtype as `x`, computed in the dtype of `x`, no Python loop over time, differentiable with respect to `x`, `x` left unchanged, $L = 0$ gives an empty tensor, `ValueError` if `window < 1`). The hidden tests compare it with the definition on random float64 signals of up to 100,000 values of magnitude about 100, where float32 arithmetic shows.
+#
+# *Hint:* there is more than one bug. A window of 1 must give back `x`; try it.
+
+# %% id="bug-given" nbgrader={"grade": false, "grade_id": "bug-given", "locked": true, "schema_version": 3, "solution": false, "task": false}
+def moving_average_cumsum_buggy(x: torch.Tensor, window: int) -> torch.Tensor:
+    """A colleague's causal moving average by cumulative sums (it has bugs: see Exercise 4)."""
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    c = torch.cat([x.new_zeros(1), torch.cumsum(x.float(), 0).to(x.dtype)])
+    t = torch.arange(x.shape[0])
+    lo = (t - window + 1).clamp(min=0)
+    return (c[t] - c[lo]) / (t + 1 - lo).to(x.dtype)
+
+
+print(moving_average_cumsum_buggy(torch.tensor([1.0, 3.0, 5.0, 7.0]), 2))  # compare: [1, 2, 4, 6]
+
+# %% id="bug-answer" nbgrader={"grade": false, "grade_id": "bug-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def moving_average_cumsum(x: torch.Tensor, window: int) -> torch.Tensor:
+    """Causal moving average of a 1-D tensor by cumulative sums, corrected; same shape and dtype as `x`."""
+    ### BEGIN SOLUTION
+    if window < 1:
+        raise ValueError(f"window must be >= 1, got {window}")
+    c = torch.cat([x.new_zeros(1), torch.cumsum(x, 0)])
+    t = torch.arange(x.shape[0])
+    lo = (t - window + 1).clamp(min=0)
+    return (c[t + 1] - c[lo]) / (t + 1 - lo).to(x.dtype)
+    ### END SOLUTION
+
+
+# %% id="bug-tests" nbgrader={"grade": true, "grade_id": "bug-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+y = moving_average_cumsum(torch.tensor([1.0, 3.0, 5.0, 7.0]), 2)
+assert y.shape == (4,) and y.dtype == torch.float32, f"same shape and dtype as x, got {tuple(y.shape)}, {y.dtype}"
+assert torch.allclose(y, torch.tensor([1.0, 2.0, 4.0, 6.0])), f"window 2 of [1,3,5,7] is [1,2,4,6], got {y.tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from fractions import Fraction
+
+from utils.testing import assert_grads_match, assert_raises, assert_unchanged, assert_values
+
+
+def _slices(x, w):  # the definition: the mean of each window slice, differentiable, no cumulative sum
+    n = x.shape[0]
+    return torch.stack([x[max(0, t - w + 1): t + 1].mean() for t in range(n)]) if n else x.new_zeros(0)
+g = torch.Generator().manual_seed(4)
+for n, w in [(0, 1), (0, 3), (1, 1), (1, 6), (9, 1), (9, 4), (9, 9), (9, 30), (200, 13)]:
+    x = torch.randn(n, generator=g, dtype=torch.float64) * 100
+    got = assert_unchanged(moving_average_cumsum, x, w)
+    assert_values(got, _slices(x, w), what=f"L={n}, window={w}")
+    if n:
+        assert_grads_match(lambda v: moving_average_cumsum(v, w), lambda v: _slices(v, w), x,
+                           what=f"moving_average_cumsum(L={n}, window={w})")
+# a long float64 signal: a float32 cumulative sum loses about 1e-7 of every partial sum here
+x = torch.randn(100_000, generator=g, dtype=torch.float64) * 100 + 50
+c = torch.cat([x.new_zeros(1), torch.cumsum(x, 0)])  # float64 reference, checked against exact fractions below
+t = torch.arange(100_000)
+lo = (t - 50 + 1).clamp(min=0)
+assert_values(moving_average_cumsum(x, 50), (c[t + 1] - c[lo]) / (t + 1 - lo).to(x.dtype), rtol=1e-9, atol=1e-9,
+              what="L=100,000, window=50")
+few = x[:7].tolist()
+exact = [float(sum(map(Fraction, few[max(0, i - 2): i + 1])) / len(few[max(0, i - 2): i + 1])) for i in range(7)]
+assert_values(moving_average_cumsum(x[:7], 3), torch.tensor(exact, dtype=torch.float64), what="window 3, exact")
+for bad in (0, -1):
+    assert_raises(ValueError, moving_average_cumsum, torch.ones(3), bad)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="experiment-intro"
