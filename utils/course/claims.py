@@ -111,6 +111,8 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
                     side = {"status": "stale", "seconds": 0.0,
                             "failure": "no run of the current source (edited during or since its run)"}
                 records = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+                if len({r["claim"] for r in records}) != len(records):  # two runs wrote into one log
+                    side = {"status": "stale", "seconds": 0.0, "failure": "log written by two runs at once"}
                 runs.append({"notebook": nb.name, "seed": seed, "threads": t, "status": side["status"],
                              "seconds": side["seconds"], "failure": side["failure"],
                              "claims": records if side["status"] != "stale" else []})
