@@ -15,7 +15,7 @@
 #
 # **Time:** 60 min
 #
-# **Points:** 10 (four autograded exercises: 2 + 2 + 3 + 3)
+# **Points:** 13 (four autograded exercises, 2 + 2 + 3 + 3 = 10 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a GFlowNet trained with a balance loss samples terminal objects with probability proportional to their reward, $P_T(x) = R(x)/Z$, and learns $\log Z$ on the way.
 
@@ -156,6 +156,12 @@ finally:
 #
 # (The same score as `torchgfn`'s `TBGFlowNet.loss`: $\log Z$ plus the sum of $\log P_F$ minus the sum of $\log P_B$ minus $\log R$, squared, mean over trajectories.) Here $P_B$ is fixed and uniform: a hypergrid state with $k$ non-zero coordinates has $k$ parents, so $\log P_B = -\log k$. The stop edge has $P_B = 1$.
 #
+# **Why a zero loss means $P_T(x) = R(x)/Z$.** Write $P_F(\tau) = \prod_{t=0}^{n} P_F(s_{t+1} \mid s_t)$ (the probability that the forward policy samples $\tau$, stop edge included) and $P_B(\tau \mid x) = \prod_{t=0}^{n-1} P_B(s_t \mid s_{t+1})$, and let $\mathcal{T}_x$ be the complete trajectories that stop at $x$. Suppose every residual is zero, $Z_\theta P_F(\tau) = R(x) P_B(\tau \mid x)$ for every $\tau \in \mathcal{T}_x$ and every $x$. Sum over $\mathcal{T}_x$:
+#
+# $$Z_\theta \underbrace{\sum_{\tau \in \mathcal{T}_x} P_F(\tau)}_{=\,P_T(x)} \;=\; R(x) \underbrace{\sum_{\tau \in \mathcal{T}_x} P_B(\tau \mid x)}_{=\,1} .$$
+#
+# The left sum is the probability of stopping at $x$, by definition. The right sum is 1 because $P_B$ is a policy that walks backwards from $x$: each step picks a parent with probabilities summing to 1, and every backward walk reaches $s_0$ (here the coordinate sum drops by one per step), so the products over all backward walks from $x$ add up to 1. Hence $Z_\theta P_T(x) = R(x)$; summing over $x$ (the $P_T(x)$ sum to 1) gives $Z_\theta = \sum_x R(x) = Z$, so $P_T(x) = R(x)/Z$ — and the learned $\log Z_\theta$ is the true $\log Z$, which the experiment below checks.
+#
 # **The data layout used all through this notebook.** A batch of trajectories is padded to length $T$ (the longest trajectory's number of edges, stop included). Position $t$ holds state $s_t$ *and* the edge leaving it, so a trajectory with $n$ moves fills positions $0..n$ and position $n$ is its stop edge:
 #
 # | tensor `(B, T)` | at position $t$ |
@@ -283,6 +289,16 @@ assert_values(z, torch.tensor(0.0, dtype=torch.float64), what="a balanced trajec
 # $$\mathcal{L}_{DB} = \frac{\sum_{b}\big(\sum_{t<n_b} (\delta^{\text{move}}_{b,t})^2 + \sum_{t \le n_b} (\delta^{\text{stop}}_{b,t})^2\big)}{\#\text{move terms} + \#\text{stop terms}} ,$$
 #
 # the mean over all the terms of the batch.
+#
+# **Why zero DB residuals also give $P_T(x) = R(x)/Z$.** Take any complete trajectory $s_0 \to \dots \to s_n = x \to s_f$ and suppose every residual on it is zero. Multiply the $n$ move conditions $F(s_t) P_F(s_{t+1} \mid s_t) = F(s_{t+1}) P_B(s_t \mid s_{t+1})$: each intermediate flow $F(s_1), \dots, F(s_{n-1})$ appears once on each side and cancels (the product telescopes), leaving
+#
+# $$F(s_0) \prod_{t=0}^{n-1} P_F(s_{t+1} \mid s_t) = F(x) \prod_{t=0}^{n-1} P_B(s_t \mid s_{t+1}) .$$
+#
+# Multiply both sides by $P_F(s_f \mid x)$ and use the stop condition $F(x) P_F(s_f \mid x) = R(x)$:
+#
+# $$F(s_0) \prod_{t=0}^{n} P_F(s_{t+1} \mid s_t) = R(x) \prod_{t=0}^{n-1} P_B(s_t \mid s_{t+1}) ,$$
+#
+# the trajectory balance condition with $Z_\theta = F(s_0)$. The argument above then gives $P_T(x) = R(x)/Z$ and $F(s_0) = Z$: DB's $\log F(s_0)$ must converge to $\log Z$. (Equivalently, by induction on $t$: $F(s_0) \prod_{u<t} P_F(s_{u+1} \mid s_u) = F(s_t) \prod_{u<t} P_B(s_u \mid s_{u+1})$ for every prefix.)
 
 # %% [markdown] id="db-statement"
 # ## Exercise 3 — the detailed balance loss (3 points)
@@ -535,6 +551,8 @@ assert_values(terminal_distribution(lp, 2, 3), torch.zeros(9, dtype=torch.float6
 # %% [markdown] id="train-intro"
 # ## Experiment 1 — TB and DB on the 8×8 grid
 #
+# **Where the paper says it.** Reproduces, in miniature, the hypergrid experiment of Malkin et al. (2022), on the environment and reward of Bengio et al. (2021): samplers trained with flow matching, detailed balance and trajectory balance are compared by how close their distribution gets to $R(x)/Z$ during training, and TB learns $\log Z$ (as we read it; we could not check the figure number or their grid sizes, so we quote none). Here: one 2-D grid of 8×8, TB and DB only, and the distance computed exactly rather than from samples.
+#
 # Both losses train the same network: a small MLP that reads the one-hot coordinates of a state and outputs the $D+1$ forward logits and $\log F(s)$ (`GridPolicy` in `utils/gflownets.py`; TB also trains the scalar $\log Z_\theta$, with a larger learning rate as is customary). Because the grid is small, one forward pass over **all** states gives the whole policy table, and `sample_grid_trajectories` samples a batch of trajectories from it at once; `grid_trajectory_terms` lays the batch out as the losses expect.
 #
 # After training we report:
@@ -599,6 +617,8 @@ show(fig)
 # %% [markdown] id="sampled-l1-intro"
 # ### Exact L1 versus sampled L1, and the noise floor
 #
+# **Where the paper says it.** Nowhere: this check of the metric itself is ours. The papers report an L1 distance on the hypergrid (as we read them); this shows what a sampled version of it can and cannot resolve.
+#
 # Without the dynamic programme one estimates $P_T$ from $N$ samples, $\hat P_N(x) = \#\{x_i = x\}/N$, and reports $\sum_x |\hat P_N(x) - R(x)/Z|$ (`torchgfn`'s validation does exactly this; older versions divide by the number of states, a mean instead of a sum). That estimate has a **noise floor**: even a perfect sampler gets $\mathbb{E}\,|\hat P_N(x) - p(x)| \approx \sqrt{2p(x)(1-p(x))/(\pi N)}$ per state, summing to roughly $\sum_x \sqrt{2p(x)/(\pi N)}$ — it shrinks only like $1/\sqrt N$. Below we sample $N$ terminal states from the trained TB policy and, as the floor, $N$ states from the *target itself*.
 
 # %% id="sampled-l1"
@@ -627,6 +647,8 @@ show(fig)
 
 # %% [markdown] id="hard-intro"
 # ## Experiment 2 — the hard grid: where local credit matters
+#
+# **Where the paper says it.** No figure of the cited papers, and read it with care: Malkin et al. (2022) argue (in their abstract) that DB, like flow matching, propagates credit *less* efficiently than TB along long trajectories whose reward comes only at the end. What differs here is that every hypergrid state can stop, so our DB scores the reward of every state it passes through — reward seen along the way, the idea Pan et al. (2023) turn into forward-looking flows (notebook 02). This is an illustration of local credit on one seed, not a reproduction of a published figure.
 #
 # Now $D = 2$, $H = 32$ and $R_0 = 10^{-3}$: the four corners are far apart (up to 62 moves) and the floor between them is 500 times lower than the plateaus. A trajectory starts at the origin, so the corner at $(0, 0)$ is easy; the other three must be *discovered*.
 #
@@ -685,8 +707,36 @@ claim("local-credit", paper="credit at every visited state (DB) finds reward reg
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The noise floor of the sampled L1 shrinks like $1/\sqrt{N}$. How many samples would you need before a sampled L1 of 0.01 on the 8×8 grid means anything? Why is the exact L1 unavailable for molecules or sentences?
-# 2. On the hard grid TB's $P_T$ is far from the target although its loss is small on the trajectories it samples. Why can an on-policy loss be small while the sampler misses whole regions? Which trick from RL would help TB (and what does it cost)?
-# 3. DB needs a learned $F(s)$ for every state; TB needs only one number, $\log Z$. What does each pay for the credit it assigns?
+# Answer each question in the cell below it, in a few sentences, using the figures this notebook printed. These answers are graded by hand (1 point each, 3 in all).
 #
-# **Further reading:** Malkin et al., *Trajectory balance* (2022), §4 (hypergrid); Bengio et al., *GFlowNet Foundations* (2023), §3 (flows, detailed balance); Madan et al., *Learning GFlowNets from partial episodes* (SubTB, 2023); the `torchgfn` library and its hypergrid tutorial.
+# 1. The noise floor of the sampled L1 shrinks like $1/\sqrt{N}$. How many samples would you need before a sampled L1 of 0.01 on the 8×8 grid means anything? Why is the exact L1 unavailable for molecules or sentences?
+
+# %% [markdown] id="reflect-noise" nbgrader={"grade": true, "grade_id": "reflect-noise", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The floor is what a *perfect* sampler scores: about $\sum_x \sqrt{2p(x)(1-p(x))/(\pi N)} \approx 5.1/\sqrt N$ on this grid, which matches the printed floors (0.155 at $N = 10^3$, 0.016 at $N = 10^5$). It equals 0.01 near $N \approx 2.6 \times 10^5$, so below that a sampled L1 of 0.01 is impossible even for the target itself; for 0.01 to measure the *sampler's* error rather than the noise, the floor must be several times smaller, about 0.003, i.e. $N \approx 3 \times 10^6$ samples. The printed run shows the problem: at $N = 10^5$ the TB policy's sampled L1 (0.017) is indistinguishable from the floor (0.016), while its exact L1 is 0.0029. The exact L1 needs $P_T(x)$ and $R(x)/Z$ for *every* $x$: for molecules or sentences the objects cannot be enumerated, $Z$ is an intractable sum, and $P_T(x)$ is a sum over the exponentially many trajectories that build $x$; our DP works only because the grid has $H^D = 64$ states.
+#
+# **Rubric (1 point).** 0.5: a sample size of the right order with the reason (floor $\propto 1/\sqrt N$, read or extrapolated from the printed floors: at least a few $10^5$ just to reach 0.01, millions for 0.01 to be meaningful). 0.5: exact L1 needs enumeration of all objects and of $Z$ (and of all trajectories to each $x$), impossible for combinatorial spaces. "Use more samples" without a number, or a number that ignores the $1/\sqrt N$ scaling, gets 0 for the first half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-onpolicy-question"
+# 2. On the hard grid TB's $P_T$ is far from the target (exact L1 about 1.5 of 2) although its loss is small on the trajectories it samples. Why can an on-policy loss be small while the sampler misses whole regions? Which trick from RL would help TB, and what does it cost?
+
+# %% [markdown] id="reflect-onpolicy" nbgrader={"grade": true, "grade_id": "reflect-onpolicy", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The loss is an average over trajectories drawn from the current policy, so a region the policy never visits contributes nothing to the loss or to its gradient: TB can be balanced on the part of the DAG it samples and be silent about the rest. Summing the balance condition over the sampled trajectories only, as in the Background's derivation, gives $Z_\theta$ times their probability equal to $R(x)$ times their backward probability, at most $R(x)$: nothing pushes $Z_\theta$ up to the full $Z$, and the missing corners never show up as an error. Printed: TB found 2 of 4 regions and ends at exact L1 1.500, consistent with nearly all its mass in a single corner region (each holds about a quarter of the target mass, and $2(1 - 1/4) = 1.5$; the heat map shows where it went). The RL fix is exploration: sample training trajectories from a behaviour policy with more spread (ε-uniform actions, as notebook 03 does, a higher temperature, or replay of past high-reward trajectories). TB is off-policy — any sampler that covers the trajectories gives the same optimum — so this is allowed. The cost is training samples spent on low-reward states and noisier gradients, an extra hyper-parameter, and exploration must be switched off when the policy is used.
+#
+# **Rubric (1 point).** 0.5: on-policy sampling — unvisited regions give no loss and no gradient, so a small loss says nothing about them (mentioning that $Z_\theta$ underestimates $Z$ is a plus). 0.5: an exploration method (ε-greedy/uniform mixing, tempering, replay buffer, local search) *and* its cost. "Train longer" or "use a bigger network" earns 0 for the second half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-credit-question"
+# 3. DB needs a learned $F(s)$ for every state; TB needs only one number, $\log Z$. What does each pay for the credit it assigns? Use both experiments.
+
+# %% [markdown] id="reflect-credit" nbgrader={"grade": true, "grade_id": "reflect-credit", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** TB gives every edge of a trajectory the same error, one residual built from the terminal reward: it needs no flow function, its target is unbiased, but the signal is one number per trajectory, so its gradient has high variance and an edge is judged only through the reward of wherever the trajectory happened to stop. DB must learn $F(s)$ for every state, and each edge is only as good as the neighbouring flow estimates (a bootstrapped, biased target, like TD learning); information travels through $F$ an edge at a time. In return each edge gets its own residual, and here every visited state's stop edge brings its own reward. The experiments show both sides: on the easy 8×8 grid TB ends closer to the target (exact L1 0.0029 against DB's 0.0086, both learning $\log Z$ to within about 0.001), while on the hard 32×32 grid DB's local credit found all 4 regions and TB only 2.
+#
+# **Rubric (1 point).** 0.5: TB's price — one trajectory-level signal, high variance, no per-edge credit; 0.5: DB's price — a whole flow function to learn, bootstrapped (biased) targets and slow propagation. Citing the printed figures is expected for full marks; an answer that calls either loss simply "better" gets at most 0.5.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
+# **Further reading:** Malkin et al., *Trajectory balance* (2022), the hypergrid experiments; Bengio et al., *GFlowNet Foundations* (2023), §3 (flows, detailed balance); Madan et al., *Learning GFlowNets from partial episodes* (SubTB, 2023); the `torchgfn` library and its hypergrid tutorial.

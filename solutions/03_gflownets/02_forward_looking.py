@@ -15,7 +15,7 @@
 #
 # **Time:** 50 min
 #
-# **Points:** 8 (three autograded exercises: 2 + 3 + 3)
+# **Points:** 11 (three autograded exercises, 2 + 3 + 3 = 8 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** when the energy can be evaluated on intermediate states, FL-DB gives each transition its own credit, converges faster than DB and TB, and still learns from incomplete trajectories.
 
@@ -230,6 +230,12 @@ for B, K, pad, scale in [(1, 1, math.inf, 1.0), (5, 4, -math.inf, 1.0), (9, 8, m
 #
 # $$\delta^{FL}_t = \log \tilde F(s_t) + \log P_F(s_{t+1} \mid s_t) - \log \tilde F(s_{t+1}) - \log P_B(s_t \mid s_{t+1}) + \mathcal{E}(s_t \to s_{t+1}), \qquad \log \tilde F(s_K) := 0 .$$
 #
+# **Why the intermediate energies change the credit but not the target.** Substitute $\log F(s) = \log \tilde F(s) - \mathcal{E}(s)$ into $\delta^{DB}_t$: $\big[\log \tilde F(s_t) - \mathcal{E}(s_t)\big] + \log P_F - \big[\log \tilde F(s_{t+1}) - \mathcal{E}(s_{t+1})\big] - \log P_B = \delta^{FL}_t$, term by term, and at the terminal $\log \tilde F(s_K) = 0$ gives $\log F(s_K) = -\mathcal{E}(x) = \log R(x)$. So FL-DB *is* DB, with the flow written differently: the same residuals vanish for the same policies, and the optimum is still $P_T(x) = R(x)/Z$. Summed along a complete trajectory the energies telescope,
+#
+# $$\sum_{t=0}^{K-1} \delta^{FL}_t = \log \tilde F(s_0) + \sum_t \log P_F - \sum_t \log P_B + \mathcal{E}(x) - \mathcal{E}(s_0) ,$$
+#
+# and with $\mathcal{E}(s_0) = \mathcal{E}(\emptyset) = 0$ this is the TB residual with $\log Z = \log \tilde F(s_0)$: every intermediate $\mathcal{E}(s_t)$ enters once with each sign and cancels, only $\mathcal{E}(x) = -\log R(x)$ survives. The partial energies redistribute the error among the edges; they cannot move the target.
+#
 # Every edge now carries its own energy difference: an edge that adds a good item is credited on the spot, and a prefix of a trajectory is as informative as any other set of edges. (This matches `torchgfn`'s `DBGFlowNet(forward_looking=True)`, which adds $\log R(s) = -\mathcal{E}(s)$ to the network's $\log F(s)$ before forming the DB score; we checked `src/gfn/gflownet/detailed_balance.py`.)
 
 # %% [markdown] id="fl-statement"
@@ -333,6 +339,8 @@ assert_grads_match(fl_db_loss, lambda f, p, q, e, _m: _fl_sliced(f, p, q, e, L, 
 # %% [markdown] id="train-intro"
 # ## Experiment 1 — convergence of TB, DB and FL-DB
 #
+# **Where the paper says it.** Reproduces, in miniature, the set-generation experiment of Pan et al. (2023): sets built one element at a time under an energy that can be read on partial sets, where FL-DB converges faster than DB and TB (as we read it; we could not check the figure number, the paper's set sizes or its exact energy, so our $M = 16$, $K = 8$ and pairwise terms are our own choices). Here the distance to the target is exact, over all 12,870 sets.
+#
 # One network (`SetPolicy`: an MLP from the membership vector to $M$ logits, masked to the items not yet chosen, and one log-flow output; TB also learns $\log Z$), three losses. Each step samples `BATCH` trajectories on-policy (`sample_set_trajectories`), recomputes their log-probabilities with gradients, and takes one Adam step. Every few steps we compute the **exact** terminal distribution over all 12,870 sets by dynamic programming over the subset lattice (`set_exact_terminal_distribution`, the set analogue of your hypergrid DP) and its L1 distance to $R(x)/Z$. TB (from notebook 01) is given below.
 
 # %% id="train-def" nbgrader={"grade": false, "grade_id": "train-def", "locked": true, "schema_version": 3, "solution": false, "task": false}
@@ -415,6 +423,8 @@ show(fig)
 # %% [markdown] id="partial-intro"
 # ## Experiment 2 — learning from incomplete trajectories
 #
+# **Where the paper says it.** Reproduces, in miniature, the paper's experiment with incomplete trajectories (the abstract: "no learning was possible from incomplete trajectories" before FL-GFN), where FL-DB keeps learning when most trajectories lack a terminal state (as we read it; figure number and the fraction of complete trajectories there not checked; our 10% is our choice).
+#
 # Now only 10% of the trajectories are observed to the end; the other 90% are cut to a random prefix of $1..K$ edges. DB's reward signal shrinks with the complete ones; FL-DB sees an energy difference on every observed edge. TB is not run: it cannot use a prefix.
 
 # %% id="partial-run"
@@ -448,8 +458,36 @@ claim("incomplete", paper="FL-DB learns from incomplete trajectories; DB falls b
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. FL-DB needs the energy of *intermediate* states. Give an example of a reward where that is natural, and one where it is not defined (hint: a property computed only on a finished molecule).
-# 2. If the energy were a bad guide for partial sets (large intermediate terms that cancel at the end), what would $\log \tilde F$ have to learn? Would FL-DB still be faster?
-# 3. Why can DB still learn *something* from a prefix with no terminal state, and why is it not enough?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each, 3 in all).
 #
-# **Further reading:** Pan et al. (2023), §4 (FL-GFN) and §5 (set generation, incomplete trajectories); Madan et al., *Learning GFlowNets from partial episodes* (SubTB, 2023); Deleu et al., *Bayesian structure learning with GFlowNets* (2022, modified DB).
+# 1. FL-DB needs the energy of *intermediate* states. Give an example of a reward where that is natural, and one where it is not defined (hint: a property computed only on a finished molecule, or the reward of notebook 03).
+
+# %% [markdown] id="reflect-partial" nbgrader={"grade": true, "grade_id": "reflect-partial", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Natural: any energy that is a sum of terms over the parts already placed, like this notebook's unary and pairwise terms on a partial set, the energy of a partial spin configuration, or the log-likelihood of a text prefix under a language model (a sum over its tokens). Each added part changes $\mathcal{E}$ by a computable amount, which is exactly what FL-DB puts on each edge. Not defined: a property of the finished object only — the docking score or binding affinity of a molecule (a half-built molecule is not a valid molecule and has no such score), whether a program passes its tests, or notebook 03's Game-of-24 reward, which is 1 only if the *last* number equals 24 and says nothing about an intermediate list of numbers. There one would have to invent or learn a decomposition of the energy (e.g. Jang et al. 2023, LED-GFN).
+#
+# **Rubric (1 point).** 0.5: a correct natural example with the reason (the energy is additive over the steps, so partial sets have a value); 0.5: a correct counter-example with the reason (the reward is only defined on, or only meaningful for, complete objects). An example without a reason earns half of its part.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-misleading-question"
+# 2. If the energy were a bad guide for partial sets (large intermediate terms that cancel at the end), what would $\log \tilde F$ have to learn? Would FL-DB still reach the right distribution, and would it still be faster?
+
+# %% [markdown] id="reflect-misleading" nbgrader={"grade": true, "grade_id": "reflect-misleading", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Since $\log \tilde F(s) = \log F(s) + \mathcal{E}(s)$, the network would have to learn the true log-flow *plus* the misleading intermediate energy, i.e. undo the large terms state by state: $\log \tilde F$ becomes a large, rapidly varying function instead of a small correction. The optimum is unchanged — the Background shows that FL-DB is DB reparameterised and that intermediate energies telescope away, so with enough capacity and training it still reaches $P_T = R/Z$, provided $\mathcal{E}(x) = -\log R(x)$ at the terminal sets. But the per-edge energy differences would now point the wrong way: an edge would be credited for a term that is cancelled later, and learning must first unlearn that signal, so FL-DB can be slower than plain DB or TB. The speed-up measured here (FL-DB at DB's final L1 after 400 of 1000 steps) relies on the partial energy being informative about the final one.
+#
+# **Rubric (1 point).** 0.5: $\log \tilde F$ must absorb (cancel) the misleading intermediate energy, and the target/optimum stays correct (reparameterisation, telescoping). 0.5: the local signal becomes misleading, so the speed-up is lost and FL-DB may even be slower. An answer claiming that FL-DB would converge to a wrong distribution gets 0 for the first half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-prefix-question"
+# 3. Why can DB still learn *something* from a prefix with no terminal state, and why is it not enough? Use the printed final L1 values of Experiment 2.
+
+# %% [markdown] id="reflect-prefix" nbgrader={"grade": true, "grade_id": "reflect-prefix", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Each observed edge of a prefix still gives a DB residual $\log F(s_t) + \log P_F - \log F(s_{t+1}) - \log P_B$, so DB learns to make its flows and its forward policy consistent with each other on those edges. But consistency alone has many solutions — any reward whatever defines a consistent flow — and the reward $R(x)$ enters DB only through the last edge, so only the complete trajectories (10% here) tell it *which* consistent flow is the right one; the reward information then has to travel back through $F$ an edge at a time. FL-DB gets the energy difference on every observed edge, so a prefix carries reward information. Printed (seed 0): with 10% complete trajectories DB ends at exact L1 0.723 instead of 0.478, FL-DB at 0.476 instead of 0.209 — FL-DB with 10% of complete trajectories matches DB with all of them.
+#
+# **Rubric (1 point).** 0.5: DB still fits flow consistency on prefix edges (a necessary condition it can learn); 0.5: it is not enough because the reward enters only through terminal edges, so prefixes do not pin down the target (with the printed L1 values as evidence). Saying that DB learns nothing from a prefix gets 0 for the first half.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
+# **Further reading:** Pan et al. (2023), the forward-looking parameterisation and its set-generation and incomplete-trajectory experiments; Jang et al., *Learning Energy Decompositions for Partial Inference of GFlowNets* (LED-GFN, 2023), for energies that are a bad or missing guide; Madan et al., *Learning GFlowNets from partial episodes* (SubTB, 2023); Deleu et al., *Bayesian structure learning with GFlowNets* (2022, modified DB).

@@ -15,7 +15,7 @@
 #
 # **Time:** 50 min
 #
-# **Points:** 9 (four autograded exercises: 3 + 2 + 2 + 2)
+# **Points:** 12 (four autograded exercises, 3 + 2 + 2 + 2 = 9 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a policy trained with trajectory balance finds many more different correct solutions per problem than a reward-maximising policy, at a comparable success rate (FoR's "divergent reasoning").
 
@@ -334,6 +334,8 @@ for B, scale in [(1, 1.0), (7, 1.0), (64, 5.0), (16, 300.0)]:
 # %% [markdown] id="data-intro"
 # ## Experiment — training puzzles and held-out puzzles
 #
+# **Where the paper says it.** Reproduces, in miniature, the Game24 (math puzzle solving) experiment of Yu et al. (2024), one of the three tasks of the first version (BlocksWorld, Game24, PrOntoQA; later versions have six): an LLM fine-tuned with FoR's GFlowNet objective on a handful of training problems is compared with supervised fine-tuning, reward-maximising RL (PPO) and prompting or search methods on accuracy and on how many *different* correct solutions it finds (as we read it; we could not check the table number or its figures, so we quote none). Here the LLM is a small puzzle-conditioned network and the reward maximiser is REINFORCE with a leave-one-out baseline.
+#
 # We keep the puzzles (among all multisets of four numbers from 1 to 13) that have at least 40 successful trajectories, and draw $2 \times$ `N_PUZZLES` of them with a fixed generator: the first half to train on, the second half held out. For each we also count, by enumerating its tree, how many distinct canonical solutions exist at all — the ceiling.
 
 # %% id="data"
@@ -449,8 +451,36 @@ claim("success", paper="at a comparable success rate",
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. REINFORCE with a leave-one-out baseline stops learning on a puzzle once all 8 attempts succeed (every advantage is 0). Why does that freeze it onto the few solutions it happened to find first? What would an entropy bonus change, and what would it cost?
-# 2. TB samples each *successful trajectory* equally often, so a solution reachable by many trajectories (e.g. $(a+b)+(c+d)$, with two orders) is sampled more. How would you make the policy sample each *canonical solution* equally often?
-# 3. On held-out puzzles both policies do much worse. What would you change first: more training puzzles, a better state encoding, or a larger network? What does FoR get for free by starting from a pretrained LLM?
+# Answer each question in the cell below it, in a few sentences, using the table this notebook printed. These answers are graded by hand (1 point each, 3 in all).
 #
-# **Further reading:** Yu et al., *Flow of Reasoning* (2024), §3 (FoR objective, off-policy exploration) and the Game-of-24 experiments; Hu et al., *Amortizing intractable inference in large language models* (GFlowNet fine-tuning, 2024); Ahmadian et al., *Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs* (RLOO, 2024).
+# 1. REINFORCE with a leave-one-out baseline stops learning on a puzzle once all 8 attempts succeed (every advantage is 0). Why does that freeze it onto the few solutions it happened to find first? What would an entropy bonus change, and what would it cost?
+
+# %% [markdown] id="reflect-freeze" nbgrader={"grade": true, "grade_id": "reflect-freeze", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Every correct solution has the same reward, so the REINFORCE objective is indifferent between them; its gradient only raises the probability of the successful attempts it sampled, relative to the failed ones. The solutions found first are sampled more, so they are reinforced more — rich get richer — and once all 8 attempts succeed every advantage $r_i - \frac{1}{7}\sum_{j \ne i} r_j$ is $1 - 1 = 0$: no gradient is left to move mass towards other solutions, and nothing ever asked for them. Printed (seed 0): success 1.000 on the training puzzles but only 1.56 distinct solutions per puzzle (entropy 0.15 nats), against 16.81 for TB. An entropy bonus keeps the policy spread out even when all attempts succeed. Done exactly — maximising $\mathbb{E}[r] + \alpha H(\pi)$ with $H$ the entropy of the whole trajectory distribution, as in max-entropy RL — its optimum on this tree is $\pi(\tau) \propto e^{r(\tau)/\alpha}$, the GFlowNet target with $\log R = r/\alpha$. The cost: a coefficient $\alpha$ to tune; the bonus spreads mass onto *wrong* trajectories too, so the success rate drops unless $\alpha$ is small (matching TB's factor $e^{10}$ between a success and a failure needs $\alpha = 0.1$); and the common shortcut, a per-step entropy term added to the loss at the visited states, is not the gradient of that objective, so it only approximates the target.
+#
+# **Rubric (1 point).** 0.5: equal rewards for all correct solutions plus self-reinforcement of the sampled ones, and zero advantages when all attempts succeed, so no force towards new solutions. 0.5: the entropy bonus keeps diversity but costs success rate/tuning (mentioning the max-entropy-RL equivalence with $R = e^{r/\alpha}$ on a tree is a plus, not required). "REINFORCE is biased" earns 0: the leave-one-out estimator is unbiased.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-canonical-question"
+# 2. TB samples each *successful trajectory* equally often, so a solution reachable by many trajectories (e.g. $(a+b)+(c+d)$, with two orders) is sampled more. How would you make the policy sample each *canonical solution* equally often?
+
+# %% [markdown] id="reflect-canonical" nbgrader={"grade": true, "grade_id": "reflect-canonical", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** On the tree, TB's optimum gives $P(\tau) = R(\tau)/Z$, so a canonical solution $e$ reached by $m(e)$ successful trajectories is sampled with probability $m(e)/Z$. Divide the reward by that multiplicity: $R(\tau) = 1/m(e(\tau))$ for a success, i.e. $\log R = -\log m(e)$, so that every canonical solution gets total probability $m(e) \cdot \frac{1}{m(e)} / Z = 1/Z$. Here $m(e)$ is computable: `Game24` enumerates the whole tree of a puzzle, and `canonical` groups its successful trajectories. The principled alternative is to change the state space so that equivalent states are merged (states = canonical partial expressions), which turns the tree into a DAG with several parents per state; then a backward policy $P_B \neq 1$ is needed in TB, and the GFlowNet samples each terminal *object* in proportion to $R$, however many paths lead to it — the situation of FoR's DAG-structured reasoning graph and of the hypergrid in notebook 01.
+#
+# **Rubric (1 point).** 1: either correction, explained — reward divided by the number of trajectories per canonical solution, or merge equivalent states into a DAG and learn or fix a $P_B$ (with the reason it works). 0.5: the right idea without saying why the multiplicity cancels (or a DAG without $P_B$). "Deduplicate when counting" earns 0: it changes the measurement, not the sampler.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-generalise-question"
+# 3. On held-out puzzles both policies do much worse. What would you change first: more training puzzles, a better state encoding, or a larger network? Argue from the printed table. What does FoR get for free by starting from a pretrained LLM?
+
+# %% [markdown] id="reflect-generalise" nbgrader={"grade": true, "grade_id": "reflect-generalise", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The table (seed 0) shows a generalisation gap, not a fitting problem: on the 16 training puzzles the success rate is 0.917 (TB) and 1.000 (REINFORCE), on the held-out ones 0.446 and 0.523. The network can already fit what it sees, so a larger network would mostly fit the training puzzles better; the first change is more (and more varied) training puzzles, with a better state encoding (features that expose arithmetic structure, e.g. which pairs combine to factors of 24) second, since it changes what can transfer. FoR starts from a pretrained LLM that already knows arithmetic, the format of a step and a lot about which steps are sensible; its policy begins close to useful and generalises from about 15 examples, where our network starts from nothing and must learn arithmetic from 16 puzzles.
+#
+# **Rubric (1 point).** 0.5: a choice justified by the printed train/held-out gap (high training success, low held-out success means more data or a better encoding, not capacity); another choice earns this half only with a sound argument from the table. 0.5: the pretrained prior — knowledge of arithmetic and of valid steps, a good starting policy, hence sample-efficient generalisation.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
+# **Further reading:** Yu et al., *Flow of Reasoning* (2024), the FoR objective, its off-policy exploration and the Game24 experiments; Hu et al., *Amortizing intractable inference in large language models* (GFlowNet fine-tuning, 2024); Ahmadian et al., *Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs* (RLOO, 2024).
