@@ -14,7 +14,7 @@
 #
 # **Time:** 40 min
 #
-# **Points:** 8
+# **Points:** 11 (four autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
 #
 # **Headline claim:** caching keys and values turns each decoding step from a pass over the whole sequence into a pass over one token — the same tokens come out, several times faster — at the price of a memory bill $2 \cdot L \cdot H_{kv} \cdot d_h \cdot T \cdot B \cdot \text{bytes}$ that grows with every token.
 
@@ -266,6 +266,8 @@ for use_cache in (True, False):
 # %% [markdown] id="equal-intro"
 # ## Experiment 1 — the same tokens, faster
 #
+# **Where the paper says it.** This experiment reproduces no figure: both papers of the module take the cache for granted. It checks the two facts they build on: caching keys and values changes the cost of decoding and not its result (the reason the cache exists at all), and each cached step still reads every earlier key (why the cache's size sets the speed, which MiniCache's abstract puts as the cache growing linearly with sequence length).
+#
 # First the correctness claim on held-out documents: for each prompt (the first two chunks of a document, 128 characters), decode `MAX_NEW` characters with and without the cache and compare token by token. Then time both as the number of new tokens grows. Without the cache step $t$ is a forward pass over $128 + t$ tokens; with it, over one.
 
 # %% id="equal-run"
@@ -435,6 +437,8 @@ for n in (1, 2):  # a non-contiguous kv (a transposed view) must give a fresh te
 # %% [markdown] id="memory-intro"
 # ## Experiment 2 — where the bytes go
 #
+# **Where the paper says it.** No figure of a paper either: this is the arithmetic behind the motivation of both papers (MiniCache's abstract: the cache grows linearly with sequence length and limits long contexts; its 5.02x is measured against the fp16 full cache of LLaMA-2-7B, the second line below). The GQA line is the cache reduction of Ainslie et al. (2023), whose point is that $H_{kv} < H$ divides the cache by the group size (as we read it).
+#
 # We check the formula against the bytes our model's cache really holds, then compare a few configurations as the context grows: our model in fp32, LLaMA-2-7B (multi-head attention) in fp16, the same shape with grouped-query attention (8 K/V heads, as in LLaMA-2-70B and LLaMA-3) and with a 4-bit cache.
 
 # %% id="memory-run"
@@ -487,8 +491,36 @@ claim("memory", paper="M = 2 L H_kv d_h T B bytes; GQA with 8 of 32 heads divide
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. With the cache, each step still reads all $t$ cached keys. At what sequence length would attention, not the MLPs, dominate one decoding step of our model? Of LLaMA-2-7B?
-# 2. Prefill (the prompt) is processed in parallel, decoding one token at a time. Which of the two is limited by arithmetic and which by memory bandwidth, and why does the cache's size therefore matter for *speed*, not only capacity?
-# 3. GQA shrinks the cache at training time (the model is trained with fewer K/V heads). MiniCache and quantisation shrink it after training. What does each give up?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. From Experiment 2: how many tokens does it take for our model's fp32 cache to be as large as its weights, and for LLaMA-2-7B's fp16 cache of one sequence? What changes when a server decodes 16 sequences at once, and what do 8 K/V heads and a 4-bit cache buy?
+
+# %% [markdown] id="reflect-bill" nbgrader={"grade": true, "grade_id": "reflect-bill", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Our model stores $2 \cdot 6 \cdot 4 \cdot 32 \cdot 4 = 6144$ bytes (6.0 KiB) per token against 4.6 MiB of weights (1.2M fp32 parameters), so its cache outgrows the weights at about 780 tokens, three times the documents it was trained on. LLaMA-2-7B in fp16 stores $2 \cdot 32 \cdot 32 \cdot 128 \cdot 2$ bytes = 0.5 MiB per token: 2 GiB at 4096 tokens, as large as the 12.6 GiB of weights at about 25,700 tokens. The bill is linear in the batch: 16 sequences of 4096 tokens hold 32 GiB, far more than the weights, which are shared by all sequences while every sequence brings its own cache. GQA with 8 of 32 K/V heads and a 4-bit cache each divide it by 4 (0.5 GiB at 4096 tokens, weights reached at about 103,000 tokens); together by 16 (0.125 GiB, about 411,000 tokens).
+#
+# **Rubric (1 point).** 0.5: both crossover lengths from the formula or the printed table (about 780 and about 25,700 tokens). 0.5: the batch multiplies the cache but not the weights, and GQA-8 and 4 bits each divide it by 4 (16 together). Confusing bits with bytes (a factor 8) or forgetting the K *and* V factor 2 costs 0.5.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-bandwidth-question"
+# 2. Prefill (the prompt) is processed in parallel, decoding one token at a time. Which of the two is limited by arithmetic and which by memory bandwidth, and why does the cache's size therefore matter for *speed*, not only capacity?
+
+# %% [markdown] id="reflect-bandwidth" nbgrader={"grade": true, "grade_id": "reflect-bandwidth", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Prefill multiplies every weight matrix by all $T$ prompt tokens at once (matrix-matrix products): each weight read from memory is used $T$ times, so it is limited by arithmetic. A decoding step processes one token per sequence (matrix-vector products): every weight and the whole cache are read once per step for about two floating-point operations per number read, so it is limited by memory bandwidth. The step time is then roughly (bytes of weights + bytes of cache) / bandwidth: a larger cache makes every step slower, and since the cache also caps how many sequences fit in memory, it limits the batch size that would share one read of the weights among many tokens. Compressing the cache (MiniCache) therefore buys throughput as well as capacity. Our tiny model on a CPU does not show this regime: its one-token steps are dominated by Python and kernel overhead.
+#
+# **Rubric (1 point).** 0.5: prefill compute-bound (matrix-matrix, weights reused across tokens), decoding memory-bound (matrix-vector, every weight and cached number read for a few operations). 0.5: each step reads the whole cache, so cache bytes add to step time, and the cache limits the batch that amortises the weight reads. Saying "decoding is slow because it is sequential" without the bandwidth argument earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-tradeoff-question"
+# 3. GQA shrinks the cache at training time (the model is trained with fewer K/V heads). MiniCache and quantisation shrink it after training. What does each give up?
+
+# %% [markdown] id="reflect-tradeoff" nbgrader={"grade": true, "grade_id": "reflect-tradeoff", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** GQA is part of the architecture: query heads of a group must share one key/value head, which removes some capacity (fewer distinct key/value subspaces), and it needs training (or uptraining an existing model) with that constraint. In exchange it is exact at inference: the model was trained with the small cache, so nothing is approximated when it runs. MiniCache and quantisation are training-free and apply to any trained model, but they approximate the cache the model was trained to read: merging assumes neighbouring layers are similar (wrong where they are not, as merging layers 0-1 shows in the next notebook), quantisation adds rounding error that grows as bits fall, and both store overheads (magnitudes, retained tokens, scales) and cost compute to restore or dequantise. They can also be stacked on a GQA model.
+#
+# **Rubric (1 point).** 0.5: GQA gives up capacity/quality and needs (re)training, but adds no inference-time error. 0.5: post-training methods need no training but introduce approximation error the model never saw (premise-dependent for merging, bit-dependent for quantisation), plus metadata or compute overhead. An answer that says GQA "loses nothing" earns 0.5 at most.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Pope et al., *Efficiently Scaling Transformer Inference* (2022, arXiv:2211.05102); Ainslie et al., *GQA* (2023, arXiv:2305.13245); Kwon et al., *PagedAttention / vLLM* (2023, arXiv:2309.06180).

@@ -7,7 +7,7 @@
 # - measure the premise: how similar are the keys and values of adjacent layers, and where in depth;
 # - implement MiniCache's merge: split each state into magnitude and direction, SLERP the directions of two layers, restore each layer's magnitude, and retain the tokens whose directions disagree most;
 # - implement per-channel / per-token low-bit quantisation of the cache and combine it with merging;
-# - compare methods by **compression counting every stored number** against quality (loss, KL, top-1 agreement, recall accuracy).
+# - derive MiniCache's compression ratio from what it stores, and compare methods by **compression counting every stored number** against quality (loss, KL, top-1 agreement, recall accuracy).
 #
 # **Prerequisites:** notebook `01_kv_cache`; vectors, norms and angles.
 #
@@ -15,7 +15,7 @@
 #
 # **Time:** 45 min
 #
-# **Points:** 8
+# **Points:** 13 (four autograded exercises, 10 points; three written answers, 1 point each, graded by hand)
 #
 # **Headline claim:** KV states of adjacent middle-to-deep layers are so similar that one shared direction per token plus per-layer magnitudes (and a few retained tokens) can replace two layers' caches; with 4-bit quantisation MiniCache reaches up to 5.02x compression of the fp16 cache on LLaMA-2-7B, near-losslessly.
 
@@ -54,6 +54,8 @@ print(f"{N_DOCS} held-out documents; context {N_CONTEXT} tokens; full cache: los
 # MiniCache starts from an observation on LLaMA-2/3, Mistral and Mixtral: the per-token cosine similarity between the KV states of layer $l$ and layer $l-1$ is high in the middle-to-deep half of the network and low in the shallow layers. Then one layer's cache nearly predicts the next one's.
 #
 # **Honesty note about our model.** While this module was designed, a toy of the same architecture trained without help (on an earlier variant of the corpus) had adjacent-layer key similarity between $-0.16$ and $+0.05$ at every depth, and the trial model of the course's first attempt (8 layers, Python source) between $-0.14$ and $+0.08$: at this scale the premise does **not** emerge by itself. Large models get it from depth (each layer changes the residual stream only a little) and from shared structure we cannot reproduce in a few minutes of CPU training. So the shipped model was trained with a small extra loss, $0.05 \cdot \operatorname{mean}_{l \ge 2} (1 - \cos(k^{(l)}, k^{(l+1)}))$ (same for $v$), that pulls the caches of layers 2-5 towards each other (`utils.kv_cache.TrainConfig.align`). The premise below therefore holds **by construction** in the deep layers; the shallow layers (0-2, not aligned) show what plain training gives. What this notebook can test honestly is the *method*: given similar neighbours, how much does each merging rule lose?
+#
+# **Where the paper says it.** The premise is the observation MiniCache is built on (its abstract: KV states of adjacent layers are highly similar in the middle-to-deep portion of LLMs); the paper plots this similarity layer by layer for LLaMA-class models (as we read it), and the cell below draws the same curve for our model.
 #
 # The residual stream $h^{(l)}$ entering each layer is shown too: it changes little from layer to layer in any pre-LN network, which is why large models' caches end up similar.
 
@@ -352,8 +354,97 @@ def evaluate(cache, stored: float) -> dict:
 mc, n = merge_cache(full_cache, 2, "minicache", retain=0.05)
 print(f"MiniCache from layer 2, 5% retained: {evaluate(mc, n * FP16)}")
 
+# %% [markdown] id="ratio-background"
+# ## Exercise 3 — derive the compression ratio (2 points)
+#
+# `merge_cache` counts what it stores on real tensors. A server has to size its memory *before* a request arrives, so the count should come from a formula. Derive it yourself from the list of stored pieces above; the hint only tells you how to check it.
+#
+# **Implement** `minicache_ratio(n_layers, start, seq_len, head_dim, retain)`: the compression ratio $	ext{(numbers in the full cache)} / 	ext{(numbers MiniCache stores)}$ that `full_numbers(cache) / merge_cache(cache, start, "minicache", retain=retain)[1]` gives for a cache of `n_layers` layers, `seq_len` tokens $T$ and head size `head_dim` $d$ (with any batch size and number of heads) — without building a cache and without calling `merge_cache`. Exactly:
+#
+# - the merged pairs are $(S, S+1), (S+2, S+3), \dots$ for as long as both layers of a pair exist among the `n_layers` layers (what `pairs_from` does for our model's $L$); every other layer is stored in full. `start` may be any integer $\ge 0$ (from $S \ge$ `n_layers` - 1 on, nothing is merged);
+# - for K and for V, per batch row and head, a merged pair stores one direction per token, two magnitudes per token, and $2d + 1$ numbers for each of its $k = \lceil \text{retain} \cdot T \rceil$ retained tokens, with $k$ computed exactly as in Exercise 2 (`math.ceil(Fraction(str(retain)) * seq_len)`);
+# - count with integers and divide once, at the end; return a Python `float`. It may be below 1: retention and magnitudes can cost more than merging saves;
+# - raise a `ValueError` if `n_layers`, `seq_len` or `head_dim` is below 1, if `start` is negative, or if `retain` is not in $[0, 1]$.
+#
+# *Hint:* write down what one batch row, one head and one of K/V stores with and without merging; batch, heads and the factor 2 cancel in the ratio. Check your formula by hand before you run it: two layers merged from layer 0, $T = 10$, $d = 4$, 10% retained give $80/69$. Then **predict** our model's ratio from layer 2 with 5% retained ($L = 6$, $T = 192$, $d = 32$) and compare it with the ratio the cell above printed.
+
+# %% id="ratio-answer" nbgrader={"grade": false, "grade_id": "ratio-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def minicache_ratio(n_layers: int, start: int, seq_len: int, head_dim: int, retain: float) -> float:
+    """Full-cache numbers / numbers MiniCache stores, merging pairs (start, start+1), ... with `retain` kept."""
+    ### BEGIN SOLUTION
+    if min(n_layers, seq_len, head_dim) < 1 or start < 0 or not 0 <= retain <= 1:
+        raise ValueError("n_layers, seq_len, head_dim must be >= 1, start >= 0 and 0 <= retain <= 1")
+    pairs = max(0, (n_layers - start) // 2)
+    k = math.ceil(Fraction(str(retain)) * seq_len)
+    full = n_layers * seq_len * head_dim
+    saved_per_pair = seq_len * head_dim - 2 * seq_len - k * (2 * head_dim + 1)
+    return full / (full - pairs * saved_per_pair)
+    ### END SOLUTION
+
+
+# %% id="ratio-tests" nbgrader={"grade": true, "grade_id": "ratio-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+ratio_check = minicache_ratio(2, 0, 10, 4, 0.1)
+assert isinstance(ratio_check, float), f"return a Python float, got {type(ratio_check).__name__}"
+assert abs(ratio_check - 80 / 69) < 1e-12, (
+    "two layers merged from layer 0, T=10, d=4, 10% retained: per batch row, head and K/V the full cache holds "
+    f"80 numbers and MiniCache stores 69, so the ratio is 80/69; got {ratio_check!r}")
+assert minicache_ratio(6, 5, 10, 4, 0.5) == 1.0, "from layer 5 of 6 no pair is complete: nothing is merged"
+print("visible checks passed; our model from layer 2 with 5% retained: predicted "
+      f"{minicache_ratio(L, 2, N_CONTEXT, cfg.head_dim, 0.05):.4f}x (compare the ratio printed above)")
+### BEGIN HIDDEN TESTS
+import random as _random
+
+from utils.testing import assert_raises, assert_values
+
+
+def _ratio_by_layers(n_layers, start, T, d, p, q):  # independent: walk the layers; k = ceil(p/q * T) in integers
+    k = -(-p * T // q)
+    stored, layer = 0, 0
+    while layer < n_layers:
+        if layer >= start and (layer - start) % 2 == 0 and layer + 1 < n_layers:
+            stored += T * d + 2 * T + k * (2 * d + 1)  # shared direction, two magnitudes, retained pairs + index
+            layer += 2
+        else:
+            stored += T * d
+            layer += 1
+    return Fraction(n_layers * T * d, stored)
+
+
+def _check_ratio(n_layers, start, T, d, p, q, what):
+    got = minicache_ratio(n_layers, start, T, d, p / q)
+    assert isinstance(got, float), f"{what}: return a Python float, got {type(got).__name__}"
+    assert_values(got, float(_ratio_by_layers(n_layers, start, T, d, p, q)), rtol=1e-13, atol=0.0,
+                  what=f"{what}: minicache_ratio({n_layers}, {start}, {T}, {d}, {p / q})")
+
+
+# our model at the experiment's settings, and LLaMA-2-7B merged from its middle layer
+for _start in range(0, 7):
+    for _p, _q in [(0, 1), (5, 100), (1, 10), (2, 10), (1, 1)]:
+        _check_ratio(6, _start, 192, 32, _p, _q, f"L=6, from layer {_start}")
+_check_ratio(32, 16, 4096, 128, 5, 100, "LLaMA-2-7B shape, from layer 16")
+# k exactly: 7% of 100, 28% of 25 and 14% of 100 are 7, 7 and 14 (the float products are just above)
+for _T, (_p, _q) in [(100, (7, 100)), (25, (28, 100)), (100, (14, 100)), (10, (3, 10)), (7, (1, 2)), (1, (1, 2))]:
+    _check_ratio(4, 0, _T, 8, _p, _q, f"k = ceil({_p}/{_q} * {_T}) = {-(-_p * _T // _q)}")
+# edge cases: one layer, an odd number of layers, odd start, T = 1, d = 1 and d = 2 (merging saves nothing or costs)
+for _args in [(1, 0, 5, 4), (3, 0, 5, 4), (5, 1, 9, 6), (7, 3, 1, 16), (4, 0, 12, 1), (4, 0, 12, 2), (2, 1, 8, 8), (9, 20, 4, 4)]:
+    for _p, _q in [(0, 1), (3, 10), (1, 1)]:
+        _check_ratio(*_args, _p, _q, f"n_layers, start, T, d = {_args}")
+# random sizes
+_rng = _random.Random(14)
+for _ in range(300):
+    _q = _rng.choice([1, 2, 4, 5, 10, 20, 100])
+    _check_ratio(_rng.randrange(1, 40), _rng.randrange(0, 42), _rng.randrange(1, 3000), _rng.randrange(1, 300),
+                 _rng.randrange(0, _q + 1), _q, "random sizes")
+# every validated argument
+for _bad in [(0, 0, 10, 4, 0.1), (6, -1, 10, 4, 0.1), (6, 0, 0, 4, 0.1), (6, 0, 10, 0, 0.1), (6, 0, 10, 4, -0.05),
+             (6, 0, 10, 4, 1.5), (6, 0, 10, 4, float("nan"))]:
+    assert_raises(ValueError, minicache_ratio, *_bad)
+### END HIDDEN TESTS
+
 # %% [markdown] id="merge-experiment-intro"
 # ## Experiment 1 — merging methods at equal compression
+#
+# **Where the paper says it.** Reproduces, in miniature, the method of Liu et al. (2024) as its Figure 3 draws it (merge two layers' directions, keep each layer's magnitude and the retained tokens, restore) against its simple baseline that averages the two layers' caches (as we read it, the paper's comparison of MiniCache with that mean baseline), plus two baselines of our own (reuse one layer, drop the prefix).
 #
 # For each start layer $S$ we merge with SLERP ($t = 0.6$) and retention fractions 0 to 20%, and compare with averaging, reuse and dropping the prefix. $S = 0$ merges all three pairs (about 2x), $S = 2$ two pairs (about 1.5x), $S = 4$ one pair (about 1.2x). Quality is measured on the fourth chunk of each document: its loss, its KL divergence from the full-cache predictions, the top-1 agreement with them, and the accuracy on the queried digits (which need the context cache).
 
@@ -395,7 +486,7 @@ show(fig)
 # - **Where the premise fails** (start 0 merges layers 0-1, which are *not* similar), SLERP is an order of magnitude worse than simply reusing layer 0's cache: a shared direction halfway between two unrelated vectors is wrong for both layers. This is why MiniCache merges only from the middle of the network on, and why the premise must be measured before the method is used.
 
 # %% [markdown] id="quant-background"
-# ## Exercise 3 — low-bit quantisation of the cache (3 points)
+# ## Exercise 4 — low-bit quantisation of the cache (3 points)
 #
 # The other axis: store each number in $b$ bits. Asymmetric uniform quantisation of a group of numbers with minimum $m$ and maximum $M$ uses $2^b$ levels,
 #
@@ -471,6 +562,8 @@ assert_values(fake_quantize(x32, 4, -2), _loop_quantize(x32.double(), 4, -2).flo
 
 # %% [markdown] id="quant-experiment-intro"
 # ## Experiment 2 — quantisation, and quantisation plus merging
+#
+# **Where the paper says it.** Reproduces, in miniature, the headline of the abstract of Liu et al. (2024): on ShareGPT, LLaMA-2-7B with 4-bit MiniCache reaches a compression ratio of up to 5.02x against the fp16 full cache, near-losslessly (the paper's evaluation of MiniCache combined with 4-bit KV quantisation, as we read it; we checked the figure in the abstract, not the table that holds it). The grouping (keys per channel, values per token) is KIVI's (Liu et al. 2024).
 #
 # We quantise keys per channel and values per token (KIVI's choice), and also the opposite, at 8, 4, 3 and 2 bits. Every group stores its minimum and scale in fp16. Then the combination the paper headlines: MiniCache's merged directions and kept layers stored in 4 bits, magnitudes and retained tokens in fp16.
 
@@ -571,8 +664,36 @@ claim("4bit-plus-merge", paper="4-bit + MiniCache: up to 5.02x compression of th
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. Our deep layers were *trained* to be similar; in a plainly trained toy they are not. What property of a large pre-LN model (look at the residual-stream column) makes its neighbouring caches similar without being asked?
-# 2. Retention costs $2d+1$ numbers per retained token, merging saves $d - 2$ per token. At what retention fraction does merging stop saving memory at all?
-# 3. Quantisation and merging compound multiplicatively in size. Do their errors compound too? Compare the KL of 4-bit alone, MiniCache alone, and both.
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The residual stream entering adjacent layers is very similar at every depth of our model (cosine 0.88-0.97 in the table of the premise), yet the keys and values of layers 0-2 are not (cosine about 0). Why does the residual stream of a pre-LN network change little from one layer to the next, and why is that alone not enough to make two layers' caches similar?
+
+# %% [markdown] id="reflect-premise" nbgrader={"grade": true, "grade_id": "reflect-premise", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** In a pre-LN block the stream is only added to, $h^{(l+1)} = h^{(l)} + \text{attn}(\text{LN}(h^{(l)})) + \text{mlp}(\dots)$, and each block's update is small next to everything accumulated so far, so consecutive $h^{(l)}$ point in nearly the same direction (0.88-0.97 here, even in the shallow layers). But each layer reads the stream through its *own* projections, $k^{(l)} = W_K^{(l)}\,\text{LN}(h^{(l)})$: two layers with unrelated $W_K^{(l)}, W_K^{(l+1)}$ map almost the same input to unrelated keys, which is what layers 0-2 of our model show (cosine about 0). Similar caches need similar inputs *and* neighbouring layers whose projections act alike on them; in large models that appears in the middle-to-deep layers, in ours only where training was asked for it (the alignment loss on layers 2-5).
+#
+# **Rubric (1 point).** 0.5: the residual argument (pre-LN blocks add small updates to a stream that carries everything before, so adjacent inputs are nearly parallel). 0.5: similar inputs are not sufficient because each layer has its own $W_K, W_V$ (citing layers 0-2: residual cosine high, K/V cosine near 0). "Because the layers were trained to align" alone earns 0: it answers for our toy, not for a large model.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-retain-question"
+# 2. Use your `minicache_ratio` (or the list of stored pieces): up to which retention fraction does merging a pair still save memory, for our head size $d = 32$? Does the answer depend on the start layer or on the number of layers?
+
+# %% [markdown] id="reflect-retain" nbgrader={"grade": true, "grade_id": "reflect-retain", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Per token, batch row, head and K/V, a merged pair replaces $2d$ numbers by $d + 2$ (one direction, two magnitudes), saving $d - 2$, and each retained token costs $2d + 1$. Merging saves memory as long as $k(2d+1) < T(d-2)$, i.e. for a retained fraction below $(d-2)/(2d+1) = 30/65 \approx 0.46$ at $d = 32$ (with $T = 192$: up to $k = 88$ tokens, 46%; at $k = 89$ the pair stores more than the full cache). The threshold is the same for every pair, so it does not depend on the start layer or on $L$: those only decide how many pairs are merged, i.e. how far the ratio moves from 1. At the 5-20% the notebook uses, the ratio stays above 1 (1.38x and 1.21x from layer 2).
+#
+# **Rubric (1 point).** 0.5: the per-token accounting (saving $d - 2$, cost $2d + 1$ per retained token) and the threshold $(d-2)/(2d+1) \approx 46\%$. 0.5: independent of the start layer and of $L$ (they scale the number of pairs, not the per-pair balance). A threshold of 50% from "a retained token stores both layers" (forgetting the magnitudes and the index) earns 0.5 at most.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-compound-question"
+# 3. Quantisation and merging compound multiplicatively in size. Do their errors compound too? Compare the KL of 4-bit alone, MiniCache alone, and both, from layer 2 and from layer 0.
+
+# %% [markdown] id="reflect-compound" nbgrader={"grade": true, "grade_id": "reflect-compound", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** In our run the errors roughly *add*, they do not multiply. From layer 2 without retention: 4-bit alone (keys per channel, values per token) KL 0.0001, MiniCache alone 0.0008, both 0.0009; with 5% retained, 0.0001 + 0.0001 against 0.0002 combined. From layer 0 the merge error of dissimilar layers dominates: 0.0195 alone, 0.0207 with 4 bits. Both perturbations are small and nearly independent (rounding noise of at most half a step on top of a direction error), so to first order their effects on the log-probabilities add. The sizes compound less than multiplicatively too: 1.45x times 3.49x would be 5.1x, the measured combination is 4.72x, because magnitudes, retained tokens and each group's minimum and scale stay in fp16.
+#
+# **Rubric (1 point).** 0.5: the comparison with the notebook's figures (combined KL about the sum of the two, from layer 2; from layer 0 the merge error dominates). 0.5: the reason (small, independent errors add to first order) or the observation that the size gain is below the product because of the fp16 overheads. "Errors multiply like the sizes" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Brandon et al., *Reducing Transformer KV Cache Size with Cross-Layer Attention* (2024, arXiv:2405.12981); Hooper et al., *KVQuant* (2024, arXiv:2401.18079); Zhang et al., *H2O: Heavy-Hitter Oracle* (2023, arXiv:2306.14048).

@@ -15,7 +15,7 @@
 #
 # **Time:** 50 min
 #
-# **Points:** 9
+# **Points:** 12 (four autograded exercises, 9 points; three written answers, 1 point each, graded by hand)
 #
 # **Headline claim:** in retrieval-augmented generation the same chunks recur across requests; reusing their precomputed caches and recomputing only a small fraction of tokens keeps quality while cutting redundant prefill computation by 51% over prefix caching and 75% over full recomputation.
 
@@ -69,7 +69,25 @@ print(f"{N_DOCS} requests of 3 chunks x {CHUNK_LEN} characters + a question chun
 # 1. **Position.** Our model stores keys *after* RoPE: pair $i$ of a key at position $s$ is rotated by the angle $s\,\theta_i$ with $\theta_i = 10000^{-2i/d}$. A query at position $t$ then scores $q_t^\top k_s$, which depends only on $t - s$ — *if* $k_s$ was rotated for its true position. The cached key was rotated for $s - p$.
 # 2. **Context.** In the full prefill, the chunk's tokens attended to the chunks before them; in isolation they could not. From layer 1 on, their hidden states — hence their K and V — differ. Our data makes this matter: an alias `cd=ab;` in chunk 2 means nothing without chunk 1's `ab=42;`.
 #
-# The first is exact to fix, because rotations compose: rotating by $s\,\theta_i$ and then by $p\,\theta_i$ is rotating by $(s+p)\,\theta_i$.
+# The first is exact to fix, because rotations compose: rotating by $s\,\theta_i$ and then by $p\,\theta_i$ is rotating by $(s+p)\,\theta_i$. The second is not.
+#
+# ### RoPE is a rotation, and rotations compose
+#
+# Split a head's $d$ key coordinates into $d/2$ pairs. Before RoPE, pair $i$ of the key of the token at position $s$ is a vector $x_i = (u, w)$ computed from that token's hidden state ($k = W_K\,\mathrm{LN}(h_s)$). RoPE turns it by the angle *position × frequency*:
+#
+# $$k_{s,i} = R(s\,\theta_i)\,x_i, \qquad R(\phi) = \begin{pmatrix}\cos\phi & -\sin\phi\\ \sin\phi & \cos\phi\end{pmatrix}, \qquad \theta_i = \beta^{-2i/d}.$$
+#
+# The product of two rotations of the plane is the rotation by the sum of their angles (the angle-addition formulas; or read the pair as the complex number $u + \mathrm{i}\,w$, which RoPE multiplies by $e^{\mathrm{i}\phi}$, and $e^{\mathrm{i}a}e^{\mathrm{i}b} = e^{\mathrm{i}(a+b)}$):
+#
+# $$R(a)\,R(b) = R(a+b), \qquad R(a)^\top = R(-a).$$
+#
+# Two consequences. A score depends only on the distance between query and key: with $y_i$ the query's pair before RoPE, $q_t^\top k_s = \sum_i y_i^\top R(t\theta_i)^\top R(s\theta_i)\,x_i = \sum_i y_i^\top R\big((s-t)\,\theta_i\big)\,x_i$. And a chunk cached at local positions $s = 0..63$ and pasted $\Delta$ positions later is fixed by one more rotation per pair, by $\Delta\,\theta_i$:
+#
+# $$R(\Delta\,\theta_i)\,k_{s,i} = R(\Delta\,\theta_i)\,R(s\,\theta_i)\,x_i = R\big((s+\Delta)\,\theta_i\big)\,x_i,$$
+#
+# exactly the key RoPE produces at position $s + \Delta$ **from the same $x_i$**. That is Exercise 1. Values are never rotated, so they need no fix.
+#
+# **What re-rotation does not fix.** It corrects the angle, not $x_i$. From layer 1 on, $x_i$ comes from a hidden state that, when the chunk was cached alone, attended only to the chunk's own tokens; in the new request it should also have attended to the chunks before it. The re-rotated keys, and the values, still describe the old context (problem 2), and only running those tokens through the network again changes them. That is why Cache-Craft recomputes a small fraction of each reused chunk's tokens, chosen where the missing context matters most (Exercises 2 and 3).
 #
 # ## Exercise 1 — re-rotating cached keys (2 points)
 #
@@ -142,6 +160,8 @@ assert_values(rerotate_keys(k_model, CHUNK_LEN), apply_rope(k_model, torch.full(
 # %% [markdown] id="stitch-intro"
 # ## Experiment 1 — stitching chunk caches
 #
+# **Where the paper says it.** Reproduces, in miniature, the problem Agarwal et al. (2025) start from (their abstract: existing methods cannot reuse KV caches when chunks appear at arbitrary positions with arbitrary contexts, and naive reuse degrades output quality), split into its two causes, position and context (the paper's analysis of chunk-cache reuse, as we read it).
+#
 # For every request we compute each context chunk's cache in isolation (positions 0..63) and stitch the three into one context cache, either **re-rotated** to their true positions 0, 64, 128 or **as stored**. Chunk 0's isolated cache is exact once in place (nothing precedes it); chunks 1 and 2 miss their cross-chunk attention. To separate the two kinds of error we also stitch with only one chunk reused and the others exact.
 
 # %% id="stitch-run"
@@ -190,6 +210,8 @@ print(f"missing cross-chunk attention costs KL {kl_cross:.4f}; stale positions a
 
 # %% [markdown] id="where-intro"
 # ## Where the error sits
+#
+# **Where the paper says it.** Cache-Craft decides how much of a chunk to recompute from how strongly its tokens attended to other chunks (inter-chunk attention, one of the reuse metrics it defines; as we read it); this cell shows where, in depth and inside a chunk, the missing context leaves its trace.
 #
 # Compare the re-rotated stitched cache with the exact one, token by token: the relative deviation $\lVert K^{\text{reuse}} - K^{\text{full}} \rVert / \lVert K^{\text{full}} \rVert$ (keys and values together) for each layer and each position inside chunks 1 and 2.
 
@@ -387,6 +409,8 @@ assert_values(choose_recompute(sc32, 0.5, torch.ones(4, dtype=torch.bool)), torc
 # %% [markdown] id="recompute-intro"
 # ## Experiment 2 — quality against the recomputed fraction
 #
+# **Where the paper says it.** Reproduces, in miniature, the second contribution of the abstract of Agarwal et al. (2025): perform a small fraction of recomputation to fix a reused cache and keep output quality; which tokens to choose compares Cache-Craft's attention metadata with CacheBlend's KV-deviation check (Yao et al. 2024) and two naive choices (the paper's quality-versus-recomputation evaluation, as we read it).
+#
 # For each request: stitch the re-rotated chunk caches, compute the deviation score of chunks 1-2's tokens from layer 0 run in full, choose a fraction of them, recompute those tokens through all layers (`utils.kv_cache.selective_recompute`: selected tokens get fresh K/V, attending to the cache as patched so far; the others keep the reused K/V), and score the question chunk. Four selections at each fraction: by **inter-chunk attention** (Cache-Craft's metadata: how much attention each token paid to earlier chunks when the chunk was prefilled in context — here recorded from this very request's full prefill, an optimistic stand-in for an earlier request with the same chunk), by the **deviation score** (CacheBlend's layer-1 check, computable at request time), **random** (mean of three seeds), and the **first** tokens of each chunk (the tokens that lost the most context, a natural guess). We report the share of the reuse gap recovered, $(\text{KL}_{\text{reuse}} - \text{KL}_{f}) / \text{KL}_{\text{reuse}}$.
 
 # %% id="recompute-run"
@@ -553,6 +577,8 @@ for _ in range(200):
 # %% [markdown] id="manager-intro"
 # ## Experiment 3 — a chunk-cache manager against LRU
 #
+# **Where the paper says it.** The third contribution of the abstract of Agarwal et al. (2025): store and evict chunk caches so as to maximise reuse. The headline figures (51% less redundant computation than prefix caching, 75% less than full recomputation) come from real production and synthetic workloads on LLaMA-3-8B and -70B; our stream is synthetic and only mirrors the mechanism (as we read it, not a reproduction of a specific figure).
+#
 # A knowledge base of 300 chunks; each request retrieves 3 of them, drawn with Zipf-skewed popularity ($p(i) \propto i^{-1}$, the popular ranks reshuffled twice during the stream so that popularity drifts). Each chunk's *saving* comes from our model: we measured above how many of a reused chunk's tokens are worth recomputing (the deviation-selected tokens); chunks whose deviation score is high need more. A hit saves $\text{saving} \times 64$ tokens of prefill; a miss computes the chunk in full and caches it. Both policies see the same stream and the same capacity. The frequency policy keeps the decayed request count of every chunk it has seen (a few bytes each, also for chunks not in the cache), and lets a newcomer compete with the residents: if it is worth least, it is served but not cached. Without that history a frequency policy starves: every newcomer starts at frequency 1, is the first to go, and never accumulates the count that would keep it — LRU then wins.
 
 # %% id="manager-run"
@@ -645,8 +671,36 @@ claim("eviction", paper="reuse- and cost-aware eviction beats LRU",
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. Layer 0's keys of a reused chunk are exact after re-rotation, yet its deeper layers are not. Why, and what does that say about where recomputation must start?
-# 2. Our deviation score needs layer 0 to run over the whole request. Cache-Craft instead stores, with each chunk cache, how much each token attended outside its chunk when it was first computed. What does each approach cost at request time, and when would the stored score be wrong?
-# 3. In the simulation, when would LRU beat the frequency-based policy? (Think of popularity that shifts faster than the half-life.)
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. Layer 0's keys of a reused chunk are exact after re-rotation, yet its deeper layers are not. Why, and what does that say about where recomputation must start?
+
+# %% [markdown] id="reflect-depth" nbgrader={"grade": true, "grade_id": "reflect-depth", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Layer 0's input is the token embedding alone (the model has no absolute position embedding; position enters only through RoPE on $q$ and $k$). So layer 0's $x_i = W_K\,\mathrm{LN}(\text{embedding})$ and its values depend on the token only, and re-rotation makes its keys exactly those of the full prefill (deviation 0.000 in the table). Layer 0's *output* already mixes in the context through attention, and in isolation that context was missing, so every later layer's input, hence its K and V, differs (0.117 at layer 1 growing to 0.156 at layer 5), most for the first tokens of a chunk (0.290 against 0.091), which lost the largest share of their context. Recomputation must therefore start at layer 1 and, for a recomputed token, run through all the layers above (each layer's error feeds the next), which is what `selective_recompute` does; layer 0 never needs it, which also makes it a cheap place to measure what changed (the deviation score).
+#
+# **Rubric (1 point).** 0.5: layer 0's K/V are a function of the token (and of its position, fixed exactly by re-rotation), while deeper layers' inputs contain the attention output over a different context. 0.5: hence recompute from layer 1 upward through every later layer (citing the growth with depth or the first-token effect is a plus). "Because RoPE is only applied in layer 0" earns 0: it is applied in every layer.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-metadata-question"
+# 2. Our deviation score needs layer 0 to run over the whole request. Cache-Craft instead stores, with each chunk cache, how much each token attended outside its chunk when it was first computed. What does each approach cost at request time, and when would the stored score be wrong?
+
+# %% [markdown] id="reflect-metadata" nbgrader={"grade": true, "grade_id": "reflect-metadata", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The deviation score costs a layer-0 pass plus layer 1's K/V projection over every token of the request, about 1/6 of a prefill in our 6-layer model (a smaller share in a 32-layer LLM), before anything is saved; in exchange it measures the actual request, with its actual neighbours. The stored score costs nothing at request time (a lookup, and a few bytes per token kept with the cache) but was measured in the context the chunk had when it was first prefilled. It is wrong when the context changes: different or reordered preceding chunks, a chunk that depended on a neighbour now absent, or one that now follows chunks it would attend to strongly. Our experiment is optimistic for it (recorded from the same request), and still the deviation score was better at low fractions (41% of the gap recovered at 10% against 29%), while the attention score won from 30% on (71% against 51%).
+#
+# **Rubric (1 point).** 0.5: the costs (extra partial prefill over all tokens, versus a free lookup plus stored metadata). 0.5: the stored score goes stale when neighbours or order differ from when it was recorded. An answer that calls the stored score "always accurate because it is exact attention" earns 0.5 at most.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-lru-question"
+# 3. In the simulation, when would LRU beat the frequency-based policy? (Think of popularity that shifts faster than the half-life.)
+
+# %% [markdown] id="reflect-lru" nbgrader={"grade": true, "grade_id": "reflect-lru", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The decayed frequency remembers about one half-life (300 requests here) of history. If popularity changes much faster than that, yesterday's favourites keep high counts and stay resident for several half-lives, while the new hot chunks start from a count of 1 and, because a newcomer worth least is not cached, are refused again and again until their counts catch up: the cache holds the wrong chunks. LRU reacts at once, since one use makes a chunk most recent. So LRU wins when the reshuffles come every few hundred requests or faster (our stream reshuffles only twice in 4000, so frequency won, 0.605 against 0.534 hit rate), when the stream has recency but little skew, or when the working set fits in the capacity and eviction hardly matters. A shorter half-life narrows the gap but makes the counts noisier.
+#
+# **Rubric (1 point).** 0.5: the mechanism (stale decayed counts protect formerly popular chunks; newcomers lose the admission test) compared with LRU's immediate adaptation. 0.5: the condition stated against the half-life (popularity shifting within about a half-life, or little skew). "LRU is always worse" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Yao et al., *CacheBlend* (2024, arXiv:2405.16444); Jin et al., *RAGCache* (2024, arXiv:2404.12457); Gim et al., *Prompt Cache* (2023, arXiv:2311.04934).
