@@ -13,7 +13,7 @@
 #
 # **Time:** 45 min
 #
-# **Points:** 11 (four autograded exercises, 9 points; one written answer, 2 points)
+# **Points:** 13 (four autograded exercises, 9 points; three written answers, 2 + 1 + 1 points, graded by hand)
 #
 # **Claim:** training value functions with a cross-entropy loss on categorical targets (HL-Gauss) instead of mean-squared-error regression improves value-based deep RL, because classification copes better with noisy targets and with the non-stationary, bootstrapped targets of TD learning.
 
@@ -455,6 +455,8 @@ assert_raises(ValueError, classification_value_loss, torch.zeros(2, 3, 4, dtype=
 # %% [markdown] id="experiment-intro"
 # ## Experiment — regression versus classification on noisy, bootstrapped targets
 #
+# Reproduces, in miniature, §5.2.1(a) and Figure 14 of Farebrother et al. (2024): HL-Gauss against MSE when random noise is added to every reward (there: offline Q-learning on Atari, noise uniform on $(0, \eta)$ with $\eta \in \{0.1, 0.3, 1\}$, scored by game score; here: TD(0) evaluation of a fixed policy on a ring, Gaussian noise, scored by the error to the exact values). Two-hot against HL-Gauss echoes their §5.1.2.
+#
 # Each learner is a small MLP (two hidden layers of `HIDDEN` units) that reads the one-hot state and outputs either one number (**MSE regression**) or $K = 51$ logits on fixed atoms (**two-hot** or **HL-Gauss classification**). All learners run TD(0) with the same optimiser and step size (Adam, $10^{-3}$), the same batches of 64 transitions, and **online bootstrapping**: the target $y = r + \gamma \hat V_\theta(s')$ uses the current network, so it moves with every update. Only the loss differs — the paper's protocol: swap the loss, keep the agent.
 #
 # We vary the reward noise $\sigma_r \in \{0, 1, 2, 4\}$ (the mean rewards lie within $\pm 1.4$, so $\sigma_r = 4$ is very noisy), train `MEMBERS` independent networks per setting (all in one batched ensemble), and score each by its value error $\sqrt{\tfrac1S\sum_s (\hat V(s) - V(s))^2}$ against the exact values, averaged over the second half of training. The atoms span the true values plus $1 + 3\max\sigma_r$ on each side, so noisy targets are rarely clipped.
@@ -565,17 +567,36 @@ claim("regression-with-a-smaller-step",
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# Answer question 1 in the cell below; your instructor grades it by hand. Questions 2 and 3 are for thinking.
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (2 points for question 1, 1 point each for questions 2 and 3).
 #
 # 1. With the same step size, HL-Gauss learned the values better than MSE, but regression with a three times smaller step did about as well. Using the gradients of the two losses with respect to the network's output — $2(\hat V - y)$ for MSE, $p - q$ for cross-entropy — explain why a noisy target moves a regression network more than a classification network, and what the smaller step buys and costs.
-# 2. The atoms must cover every target. What goes wrong if the support is too narrow (a target beyond it is clipped), and what if it is so wide that the values occupy only a few atoms?
-# 3. Two-hot and HL-Gauss both preserve the mean of $y$. Why might spreading the target over neighbouring atoms (HL-Gauss) help the network *generalise* across nearby values, where two-hot treats atom 5 and atom 6 as unrelated classes?
-#
-# **Further reading:** E. Imani and M. White, *Improving Regression Performance with Distributional Losses* (HL-Gauss, 2018, arXiv:1806.04613); J. Schrittwieser et al., *MuZero* (2020, arXiv:1911.08265) and D. Hafner et al., *DreamerV3* (2023, arXiv:2301.04104), which train values with two-hot targets; W. Dabney et al., *Distributional RL with Quantile Regression* (2017, arXiv:1710.10044).
 
 # %% [markdown] id="reflect-1" nbgrader={"grade": true, "grade_id": "reflect-1", "locked": false, "points": 2, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
-# Model answer: for MSE the gradient with respect to the prediction is $2(\hat V - y)$, so a reward that is off by $\epsilon$ pushes the output by an amount proportional to $\epsilon$: the larger the noise, the larger (and more random) each update, and with bootstrapping that error re-enters the next targets. For cross-entropy the gradient with respect to the logits is $p - q$, every entry in $[-1, 1]$: a wildly wrong target moves the logits no more than a mildly wrong one, so the per-sample influence of noise is bounded, and the network averages targets as a histogram rather than chasing each one. A smaller step for regression shrinks the noise each update injects (the steady-state error of stochastic approximation grows with the step), which is why MSE at lr/3 catches up; the cost is slower learning (more updates to propagate values through the bootstrap) and a step size that has to be re-tuned to each noise level and value scale, whereas the classification loss is robust across them.
+# **Model answer.** For MSE the gradient with respect to the prediction is $2(\hat V - y)$, so a reward that is off by $\epsilon$ pushes the output by an amount proportional to $\epsilon$: the larger the noise, the larger (and more random) each update, and with bootstrapping that error re-enters the next targets. For cross-entropy the gradient with respect to the logits is $p - q$, every entry in $[-1, 1]$: a wildly wrong target moves the logits no more than a mildly wrong one, so the per-sample influence of noise is bounded, and the network averages targets as a histogram rather than chasing each one. A smaller step for regression shrinks the noise each update injects (the steady-state error of stochastic approximation grows with the step), which is why MSE at lr/3 catches up; the cost is slower learning (more updates to propagate values through the bootstrap) and a step size that has to be re-tuned to each noise level and value scale, whereas the classification loss is robust across them.
 #
-# Rubric (2 points): 1 point for contrasting the two gradients correctly (MSE's grows with the target error/noise, cross-entropy's is bounded); 1 point for explaining the trade-off of the smaller step (less noise per update / lower plateau, but slower learning or re-tuning per noise level). No point for restating the measurement without a mechanism.
+# **Rubric (2 points).** 1 point for contrasting the two gradients correctly (MSE's grows with the target error/noise, cross-entropy's is bounded); 1 point for explaining the trade-off of the smaller step (less noise per update / lower plateau, but slower learning or re-tuning per noise level). No point for restating the measurement without a mechanism.
 # ### END SOLUTION
+
+# %% [markdown] id="reflect-support-question"
+# 2. The atoms must cover every target. What goes wrong if the support is too narrow (a target beyond it is clipped), and what if it is so wide that the values occupy only a few atoms? Say how this notebook chose its support.
+
+# %% [markdown] id="reflect-support" nbgrader={"grade": true, "grade_id": "reflect-support", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Too narrow: every target beyond the end atom is clipped onto it (Exercises 1 and 2 clip $y$ first), so the decoded value can never exceed $z_{K-1}$; the values near the edge are biased towards the inside, and through bootstrapping that bias propagates to every state that leads there. Too wide: the atom gap $\varsigma$ grows, so the values live on a handful of atoms; two-hot then resolves a value only through the split between two coarse atoms, and HL-Gauss with $\sigma = 0.75\,\varsigma$ blurs each target over a range much wider than the differences between states, so the network has few effective classes to tell states apart (and most logits are wasted). This notebook took the range of the exact values plus a margin of $1 + 3\max\sigma_r = 13$ on each side, so noisy targets are rarely clipped, with 51 atoms (a gap of about 0.92, against values spread over $[-10, 10]$) to keep the resolution.
+#
+# **Rubric (1 point).** 0.5: narrow support clips targets and biases the values (the decoded mean cannot leave the support); 0.5: wide support coarsens the resolution / wastes atoms (too few atoms per unit of value, or too much blur for HL-Gauss). Naming the notebook's margin is a plus, not required. "Any support works as long as it sums to 1" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-stationarity-question"
+# 3. In the paper (§5.2.3, Figure 18) most of HL-Gauss's gain over MSE vanishes in offline SARSA, which evaluates a *fixed* policy, and the authors read this as evidence that classification helps with non-stationary targets. This notebook also evaluates a fixed policy, yet HL-Gauss still beats MSE at the same step, even without reward noise. Which source of non-stationarity is still present here, and how could you remove it to test the paper's reading?
+
+# %% [markdown] id="reflect-stationarity" nbgrader={"grade": true, "grade_id": "reflect-stationarity", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The policy is fixed, so the *policy* non-stationarity of Q-learning (a changing argmax) is absent, but the targets still move: they are bootstrapped online, $y = r + \gamma \hat V_\theta(s')$ with the current network and no target network, so every update changes the targets of every state (the experiment cell says so: "it moves with every update"). At $\sigma_r = 0$ that moving target is the only source of trouble, and regression at the full step still had the higher error. To test the paper's reading, remove the moving target: regress on fixed Monte Carlo returns, or on the exact Bellman targets $r + \gamma V(s')$, or freeze a target network for many steps; if the gap at $\sigma_r = 0$ shrinks while the gap under noise remains, the noise-free gain came from non-stationarity.
+#
+# **Rubric (1 point).** 0.5: names the online bootstrapped target (moving with every update of the same network) as the remaining non-stationarity; 0.5: a concrete experiment that removes it (fixed/Monte Carlo/exact targets, or a target network updated rarely) and says what outcome would support the reading. "The reward noise" alone earns 0 (noise is not non-stationarity, and the gap persists without it).
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
+# **Further reading:** E. Imani and M. White, *Improving Regression Performance with Distributional Losses* (HL-Gauss, 2018, arXiv:1806.04613); J. Schrittwieser et al., *MuZero* (2020, arXiv:1911.08265) and D. Hafner et al., *DreamerV3* (2023, arXiv:2301.04104), which train values with two-hot targets; W. Dabney et al., *Distributional RL with Quantile Regression* (2017, arXiv:1710.10044).
