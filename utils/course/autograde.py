@@ -287,7 +287,7 @@ def grade_class(root: Path, module: str, scheduler: str | None = None, workers: 
             cluster.close()
     report = ClassReport(module, rows, max_score, time.perf_counter() - start, written)
     echo(report.table())
-    flagged = [r.student for r in rows if r.flags]
+    flagged = sorted(r.student for r in rows if r.flags)
     failed = [r.student for r in rows if not r.ok]
     waiting = sum(report.to_grade(r) for r in rows if r.ok)
     echo(f"graded {len(rows)} submissions of {module} in {report.seconds:.0f} s"
