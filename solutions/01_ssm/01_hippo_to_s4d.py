@@ -15,7 +15,7 @@
 #
 # **Time:** 60 min
 #
-# **Points:** 12 (five autograded exercises)
+# **Points:** 17 (six autograded exercises, 14 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a diagonal SSM is one layer with two faces — a convolution with kernel $K_\ell = 2\,\mathrm{Re}\sum_n C_n \frac{e^{\Delta A_n}-1}{A_n} e^{\Delta A_n \ell}$ for training and a recurrence for inference — and the two agree to floating-point rounding while the convolution is far faster on long sequences.
 
@@ -59,6 +59,13 @@ generator = setup_lesson(
 # A_{nk} = -\begin{cases} \sqrt{2n+1}\,\sqrt{2k+1} & n > k \\ n + 1 & n = k \\ 0 & n < k \end{cases}, \qquad B_n = \sqrt{2n+1},$$
 #
 # for $n, k = 0, \dots, N-1$. (S4 drops the $1/t$ and uses the same $A$ as a time-invariant system; *How to Train Your HiPPO* explains why that still works.)
+#
+# **Where $A$ and $B$ come from.** Expand the history on Legendre polynomials stretched to $[0, t]$, orthonormal for the uniform measure $ds/t$: $g_n(t, s) = \sqrt{2n+1}\,P_n(z)$ with $z = 2s/t - 1$, and
+# $$x_n(t) = \frac1t \int_0^t u(s)\, g_n(t, s)\, ds .$$
+# Differentiate in $t$ (Leibniz's rule) and collect three terms: the prefactor $1/t$ gives $-x_n/t$; the moving upper limit gives $u(t)\,g_n(t, t)/t = \sqrt{2n+1}\,u(t)/t$, because $P_n(1) = 1$; the stretching gives $\partial_t g_n = -\frac1t \sqrt{2n+1}\,(1+z)\,P_n'(z)$.
+# Adding the Legendre identities $P_n' = \sum_{k<n,\ n-k \text{ odd}} (2k+1) P_k$ and $z P_n' = n P_n + \sum_{k<n,\ n-k \text{ even}} (2k+1) P_k$ gives $(1+z) P_n' = n P_n + \sum_{k<n} (2k+1) P_k$, and $\frac1t\int_0^t u\,P_k\,ds = x_k/\sqrt{2k+1}$, so the third term is $-\frac1t\big(n\,x_n + \sum_{k<n} \sqrt{2n+1}\sqrt{2k+1}\,x_k\big)$. In all,
+# $$x_n'(t) = -\frac1t\Big((n+1)\,x_n + \sum_{k<n} \sqrt{2n+1}\,\sqrt{2k+1}\,x_k\Big) + \frac1t\,\sqrt{2n+1}\;u(t),$$
+# which is $x' = \frac1t A x + \frac1t B u$ with exactly the $A$ (minus sign included) and $B$ above: Exercise 1 builds them, and the reconstruction further down is the same expansion read backwards, $u(s) \approx \sum_n x_n\, g_n(t, s)$.
 
 # %% [markdown] id="ex1-statement"
 # ## Exercise 1 — the HiPPO-LegS matrices (2 points)
@@ -193,6 +200,8 @@ assert_values(discretize_zoh(A, B, 1e-4)[0], discretize_bilinear(A, B, 1e-4)[0],
 # LegS is time-varying ($A/t$), so we discretise step by step: at sample $k$ (time $t = k$), use the bilinear rule with step $1/k$. After $k$ samples, the signal seen so far is approximately
 # $$u(s) \approx \sum_{n<N} x_n \, \sqrt{2n+1}\, P_n\!\left(2 s / t - 1\right), \qquad 0 \le s \le t,$$
 # a Legendre series stretched over the whole history (`utils.ssm.legendre_basis` gives the orthonormal polynomials). The state has only $N$ numbers, yet it summarises all of the past at once.
+#
+# **Where the paper says it.** This is, in miniature, the online function approximation of HiPPO-LegS in Gu et al. (2020): the LegS dynamics are their Section 3 (Theorem 2), and reconstructing the signal from the state is the task their function-approximation experiments score (as we read it; the section and theorem numbers are from our reading of arXiv:2008.07669, not checked against the text here).
 
 # %% id="stream"
 def hippo_stream(signal: torch.Tensor, N: int) -> list[torch.Tensor]:
@@ -452,10 +461,93 @@ for Bsz, H, N, L in [(1, 1, 1, 1), (2, 3, 4, 12), (3, 2, 5, 30), (1, 1, 3, 2)]:
     assert_values(y_mixed, _direct(u.float(), A32, C32, dt.float()).float(), rtol=1e-4, atol=1e-4, what="y for float64 u and dt")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="halflife-statement"
+# ## Exercise 6 — how long does a mode remember? (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the formula on paper first. In the kernel (and in the recurrence), mode $n$ of channel $h$ enters as $w_{hn}\, e^{\Delta_h A_{hn} \ell}$. Its **half-life** $\ell_{1/2} > 0$ is the number of steps (a real number, generally not an integer) after which the magnitude $|e^{\Delta_h A_{hn} \ell}|$ has fallen to half its value at $\ell = 0$.
+#
+# **Implement** `mode_half_life(A, dt)`: `A` complex of shape `(H, N)` with $\mathrm{Re}\,A < 0$ everywhere, `dt` real positive of shape `(H,)`; return a new real tensor of half-lives, shape `(H, N)`, in steps. As in Exercise 3, the result has the real dtype of `A` whatever the dtype of `dt` (cast `dt` to `A.real.dtype`), and the inputs stay unchanged. The tests compare with a numerical solution of $|e^{\Delta A \ell}| = \tfrac12$ found by bisection: within relative $10^{-9}$ for complex128 `A`, $10^{-3}$ for complex64.
+#
+# *Hint:* what does $\mathrm{Im}\,A$ do to the magnitude? Write $|e^{z}|$ in terms of $z$.
+#
+# **Predict, then check.** Before you run Experiment 2, use your formula to predict the shortest and the longest half-life in its layer ($\mathrm{Re}\,A = -\tfrac12$, $\Delta$ between $10^{-3}$ and $10^{-1}$) and compare them with its sequence length, 1024. The cell after the experiment prints them.
+
+# %% id="halflife-answer" nbgrader={"grade": false, "grade_id": "halflife-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def mode_half_life(A: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """Steps after which |exp(dt_h A_hn l)| falls to 1/2, for every mode: (H, N) real."""
+    ### BEGIN SOLUTION
+    # |e^{dt A l}| = e^{dt Re(A) l}: the imaginary part only rotates; solve e^{dt Re(A) l} = 1/2 for l
+    decay_rate = -A.real * dt.to(A.real.dtype)[:, None]
+    return math.log(2) / decay_rate
+    ### END SOLUTION
+
+
+# %% id="halflife-tests" nbgrader={"grade": true, "grade_id": "halflife-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+hl = mode_half_life(torch.tensor([[-0.5 + 0.0j, -0.5 + 40.0j, -2.0 + 1.0j]], dtype=torch.complex128), torch.tensor([math.log(2)], dtype=torch.float64))
+assert hl.shape == (1, 3), f"expected shape (H, N) = (1, 3), got {tuple(hl.shape)}"
+assert hl.dtype == torch.float64 and not hl.is_complex(), f"a real float64 tensor for complex128 A, got {hl.dtype}"
+assert abs(hl[0, 0].item() - 2.0) < 1e-12, f"Re A = -1/2, dt = ln 2: |exp(dt A l)| = 2^(-l/2) halves at l = 2, got {hl[0, 0].item()}"
+assert abs(hl[0, 1].item() - 2.0) < 1e-12, f"the imaginary part rotates without shrinking: A = -1/2 + 40i has the same half-life as -1/2, got {hl[0, 1].item()}"
+assert abs(hl[0, 2].item() - 0.5) < 1e-12, f"Re A = -2, dt = ln 2: half-life 0.5 steps, got {hl[0, 2].item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import cmath
+
+from utils.testing import assert_unchanged, assert_values
+
+
+def _half_life_bisect(a, d):  # independent: bisection on the complex magnitude |exp(d a l)| = 1/2, Python complex numbers
+    mag = lambda l: abs(cmath.exp(complex(a) * float(d) * l))
+    lo, hi = 0.0, 1.0
+    while mag(hi) > 0.5:
+        lo, hi = hi, 2 * hi
+    for _ in range(400):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if mag(mid) > 0.5 else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _reference(A, dt):
+    H, N = A.shape
+    return torch.tensor([[_half_life_bisect(A[h, n].item(), dt[h].item()) for n in range(N)] for h in range(H)], dtype=torch.float64)
+
+
+g = torch.Generator().manual_seed(13)
+for H, N in [(1, 1), (2, 3), (3, 8), (1, 16)]:
+    re = -(torch.rand(H, N, generator=g, dtype=torch.float64) * 2 + 0.05)
+    im = torch.randn(H, N, generator=g, dtype=torch.float64) * 30  # large imaginary parts, of either sign
+    if N > 1:
+        im[:, 0] = 0.0  # a real mode
+        re[:, -1] = re[:, 0]  # a tie in Re A with a different Im A
+    A = torch.complex(re, im)
+    dt = torch.rand(H, generator=g, dtype=torch.float64) * 0.9 + 0.01
+    hl = assert_unchanged(mode_half_life, A, dt)
+    assert_values(hl, _reference(A, dt), what=f"half-lives for complex128 A, H={H}, N={N}")
+    # complex64 A: float32 half-lives, also for a float64 dt
+    A32, dt32 = A.to(torch.complex64), dt.float()
+    ref32 = _reference(A32.to(torch.complex128), dt32.double()).float()
+    assert_values(assert_unchanged(mode_half_life, A32, dt32), ref32, rtol=1e-3, atol=0.0, what=f"half-lives for complex64 A, H={H}, N={N}")
+    hl_mixed = assert_unchanged(mode_half_life, A32, dt32.double())
+    assert hl_mixed.dtype == torch.float32, f"complex64 A with a float64 dt: the half-lives must be float32 (the real dtype of A), got {hl_mixed.dtype}"
+    assert_values(hl_mixed, ref32, rtol=1e-3, atol=0.0, what="half-lives for complex64 A and a float64 dt")
+# the S4D-Lin modes of Experiment 2 (Re A = -1/2) at the extreme steps: ln 2 / (dt / 2)
+A_lin_test = (-0.5 + 1j * math.pi * torch.arange(4, dtype=torch.float64)).repeat(2, 1)
+dt_ends = torch.tensor([1e-3, 1e-1], dtype=torch.float64)
+assert_values(mode_half_life(A_lin_test, dt_ends), _reference(A_lin_test, dt_ends), what="S4D-Lin half-lives at dt = 1e-3 and 1e-1")
+# slow and fast modes in one channel: the half-life scales as 1 / (dt |Re A|)
+A_range = torch.tensor([[-1e-3 + 2.0j, -1.0 + 0.0j, -50.0 - 7.0j]], dtype=torch.complex128)
+dt_one = torch.tensor([0.2], dtype=torch.float64)
+assert_values(mode_half_life(A_range, dt_one), _reference(A_range, dt_one), what="slow and fast modes (Re A = -1e-3, -1, -50)")
+### END HIDDEN TESTS
+
 # %% [markdown] id="disc-kernel-intro"
 # ## Experiment 1 — what the discretisation does to the kernel
 #
 # For a dense $A$ the kernel is $K_\ell = C \bar A^\ell \bar B$. We take the HiPPO-LegS $A$ (as S4 does, time-invariant) with a fixed random $C$, and compare ZOH with bilinear at a small and a large step. For small $\Delta$ they are the same kernel; for large $\Delta$ ZOH decays monotonically where the bilinear rule rings, because it maps fast modes near $-1$.
+#
+# **Where the paper says it.** The S4D paper discusses both discretisations of the diagonal SSM (their section on parameterisation, as we read it). This experiment shows what separates the two for a large step; it does not reproduce a figure of the paper.
 
 # %% id="disc-kernel"
 def dense_kernel(A_bar: torch.Tensor, B_bar: torch.Tensor, C: torch.Tensor, L: int) -> torch.Tensor:
@@ -484,6 +576,8 @@ print("relative kernel difference ZOH vs bilinear:", {dt: f"{g:.2e}" for dt, g i
 # ## Experiment 2 — convolution and recurrence agree
 #
 # One S4D layer: $H = 32$ channels, $N = 32$ complex modes with the S4D-Lin initialisation, steps $\Delta$ log-uniform in $[10^{-3}, 10^{-1}]$ (the defaults of the reference `S4DKernel`), random complex $C$, all in float32. The two algorithms must agree to float32 rounding.
+#
+# **Where the paper says it.** Reproduces, in miniature, Figure 1 of Gu, Gupta, Goel & Ré (2022): a diagonal SSM seen as a convolution whose kernel, $2\,\mathrm{Re}\sum_n C_n \frac{e^{\Delta A_n}-1}{A_n} e^{\Delta A_n \ell}$, takes two lines of code, next to the view of the layer as a collection of independent one-dimensional SSMs, i.e. the recurrence (checked against the figure's caption). The S4D-Lin initialisation is theirs too (their section on initialisation).
 
 # %% id="agree"
 H, N_MODES = 32, 32
@@ -497,9 +591,19 @@ max_err = (y_conv - y_rec).abs().max().item()
 rel_err = max_err / y_rec.abs().max().item()
 print(f"max |conv - recurrence| = {max_err:.2e}  (relative to max |y|: {rel_err:.2e}; float32 eps = {torch.finfo(torch.float32).eps:.1e})")
 
+# %% [markdown] id="memory-intro"
+# **Check your prediction** (Exercise 6): the half-lives of this layer's modes, against its sequence length.
+
+# %% id="memory"
+layer_half_lives = mode_half_life(A_lin, dt_layer)
+print(f"half-lives of the layer's {layer_half_lives.numel()} modes: {layer_half_lives.min().item():.1f} to {layer_half_lives.max().item():.0f} steps "
+      f"(sequence length 1024; all modes of a channel share one half-life, since Re A = -1/2 for all of them)")
+
 
 # %% [markdown] id="speed-intro"
 # ## Experiment 3 — speed as $L$ grows, and the Vandermonde pitfall
+#
+# **Where the paper says it.** The S4D paper computes the kernel as a Vandermonde matrix–vector product and notes that it need not be materialised (its section on computing the kernel, as we read it); the timing below is our CPU version of that point, not a figure of the paper.
 #
 # The recurrence costs $L$ small Python steps. The convolution needs the kernel (once per parameter update in training) and then one FFT convolution. Materialising $e^{\Delta A_n \ell}$ for every $(h, n, \ell)$ means $H N L$ **complex exponentials**, which are slow on a CPU: that alone can cost more than the whole recurrence. The fix is to *factorise the powers*: write $\ell = a m + b$ with $m \approx \sqrt{L}$, so that
 #
@@ -576,8 +680,36 @@ claim("Vandermonde pitfall", paper="materialising the complex Vandermonde matrix
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The FFT convolution needs the whole input sequence; the recurrence needs only the last state. When generating text token by token, which one would you use, and what would it cost per token?
-# 2. ZOH maps an eigenvalue $\lambda$ to $e^{\Delta\lambda}$, bilinear to $\frac{1 + \Delta\lambda/2}{1 - \Delta\lambda/2}$. What happens to each as $\Delta\lambda \to -\infty$, and which behaviour would you want for a mode that should forget fast?
-# 3. The factorised kernel still does $H N L$ complex multiply-adds. Why is it nevertheless so much faster than the materialised version?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The FFT convolution needs the whole input sequence; the recurrence needs only the last state. When generating text token by token, which one would you use, and what would it cost per token?
+
+# %% [markdown] id="reflect-generate" nbgrader={"grade": true, "grade_id": "reflect-generate", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The recurrence. Each new token needs one update $x_\ell = \bar A \odot x_{\ell-1} + \bar B \odot u_\ell$ and one readout $2\,\mathrm{Re}\sum_n C_n x_{\ell,n}$: $O(HN)$ work and $O(HN)$ memory per token (here $32 \times 32$ complex numbers), the same at token 10 as at token 10,000. The convolution would have to recompute the output from the whole prefix for every new token: $O(L \log L)$ per token with the FFT (or $O(L)$ for a direct sum over the cached inputs), so generating $L$ tokens costs $O(L^2 \log L)$ instead of $O(L)$. The convolution is the tool for training, where the whole sequence is known in advance; Experiment 2 shows the two give the same outputs, so one can train with one and generate with the other.
+#
+# **Rubric (1 point).** 0.5: the recurrence, with a constant cost per token ($O(HN)$, independent of the position). 0.5: why not the convolution (it needs the whole prefix each time, so its per-token cost grows with the position). "The convolution, because it is faster" (true only for a whole known sequence) earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-zoh-question"
+# 2. ZOH maps an eigenvalue $\lambda$ to $e^{\Delta\lambda}$, bilinear to $\frac{1 + \Delta\lambda/2}{1 - \Delta\lambda/2}$. What happens to each as $\Delta\lambda \to -\infty$, and which behaviour would you want for a mode that should forget fast? Point to what Experiment 1 showed.
+
+# %% [markdown] id="reflect-zoh" nbgrader={"grade": true, "grade_id": "reflect-zoh", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** ZOH: $e^{\Delta\lambda} \to 0$, so a very fast mode forgets its state within one step, as the continuous system does. Bilinear: $\frac{1 + \Delta\lambda/2}{1 - \Delta\lambda/2} \to -1$, so the mode keeps almost all of its magnitude and flips sign every step: instead of forgetting, it rings at the Nyquist frequency and decays slowly. For a mode that should forget fast ZOH is the right behaviour. Experiment 1 shows it: at $\Delta = 0.5$ the LegS eigenvalues $-1, \dots, -16$ give $\Delta\lambda$ down to $-8$, where bilinear maps to $(1-4)/(1+4) = -0.6$ while ZOH maps to $e^{-8} \approx 3 \cdot 10^{-4}$; the bilinear kernel oscillates from lag to lag and differs from the ZOH kernel by a relative 1.6, against $4 \cdot 10^{-4}$ at $\Delta = 0.001$.
+#
+# **Rubric (1 point).** 0.5: both limits right ($0$ and $-1$). 0.5: ZOH preferred for fast forgetting, because bilinear's $-1$ means an oscillating, barely decaying memory (a reference to the ringing kernel in Experiment 1 or to the kernel gap is expected for full marks). Saying bilinear "also goes to 0" earns 0 for the first half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-factor-question"
+# 3. The factorised kernel still does $H N L$ complex multiply-adds. Why is it nevertheless so much faster than the materialised version?
+
+# %% [markdown] id="reflect-factor" nbgrader={"grade": true, "grade_id": "reflect-factor", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The cost of the materialised version is not the multiply-adds but the $HNL$ complex exponentials (each a call to `exp`, `cos` and `sin`, tens of floating-point operations) and the $(H, N, L)$ complex tensor they fill, which is written to memory and read back (about 33 MB in complex64 for $H = N = 32$, $L = 4096$). Factorising $\ell = am + b$ needs only $HN(a + m) \approx 2HN\sqrt{L}$ exponentials, $L / (2\sqrt L) = 32$ times fewer at $L = 4096$, and the multiply-adds become one batched matrix product that BLAS runs at close to the machine's peak with good cache use. That is why the printed table shows the factorised kernel many times faster (24x to 34x at $L = 4096$ in our runs; the claim asserts at least 5x), and cheaper even than the recurrence.
+#
+# **Rubric (1 point).** 0.5: the exponentials, not the multiply-adds, dominate the materialised version (with their count, $HNL$ against about $2HN\sqrt L$). 0.5: the remaining work is a matrix product (BLAS, vectorised, cache-friendly) and no $(H, N, L)$ tensor is materialised. "Fewer operations" without saying which operations earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** A. Rush and S. Karamcheti, *The Annotated S4* (2022); A. Gu, *Efficiently Modeling Long Sequences with Structured State Spaces* (S4, arXiv:2111.00396); the reference `S4DKernel` in `state-spaces/s4`, `models/s4/s4d.py`.

@@ -15,7 +15,7 @@
 #
 # **Time:** 45 min
 #
-# **Points:** 8 (three autograded exercises)
+# **Points:** 11 (three autograded exercises, 8 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** with everything else equal, the structured initialisations S4D-Lin and S4D-Inv — whose imaginary parts spread over many frequencies — train clearly better than a random diagonal initialisation.
 
@@ -291,6 +291,8 @@ print(f"{sum(p.numel() for p in probe.parameters())} parameters; logits shape {t
 # %% [markdown] id="experiment-intro"
 # ## Experiment — three initialisations, several seeds
 #
+# **Where the paper says it.** Reproduces, in miniature, the initialisation ablations of Gu, Gupta, Goel & Ré (2022), which train S4D with S4D-Lin, S4D-Inv and random diagonal initialisations, everything else fixed, on long-sequence benchmarks such as sequential CIFAR (their ablation section and tables, as we read it; we did not check the table numbers). Sequential 8×8 digits stand in for sequential CIFAR.
+#
 # Each run trains for `EPOCHS` epochs (AdamW, learning rate $10^{-2}$ and $10^{-3}$ for the SSM parameters, cosine schedule, batch 64) and reports the test accuracy at the end. Sequential digits read an 8×8 image one pixel at a time ($L = 64$, one input channel), so the model must combine pixels that are up to 64 steps apart.
 
 # %% id="experiment"
@@ -337,6 +339,8 @@ show(fig)
 # %% [markdown] id="permuted-intro"
 # ## Experiment — permuted digits
 #
+# **Where the paper says it.** Permuted sequential images are a standard long-memory benchmark of this line of work: HiPPO-LegS reached 98.3% on permuted MNIST (checked: HiPPO's abstract, arXiv:2008.07669). The S4D paper does not, as far as we read it, run permuted digits with these three initialisations; this is our stress test of its claim.
+#
 # Reading the pixels row by row keeps some locality: neighbouring pixels of a stroke are often neighbours in time. The **permuted** variant (`load_sequential_digits(permute=True)`) shuffles the 64 pixel positions with one fixed permutation, the same for every image, so that no locality is left and any useful pattern may span the whole sequence. We train the same three initialisations, with the same architecture, optimiser, seeds and number of epochs, and put the accuracies next to the unpermuted ones.
 
 # %% id="permuted"
@@ -373,6 +377,8 @@ show(fig)
 
 # %% [markdown] id="coverage-intro"
 # ## Why: frequency coverage
+#
+# **Where the paper says it.** The S4D paper explains its initialisations by the frequencies of the basis kernels they produce, and *How to Train Your HiPPO* by which basis each approximates (as we read them); the band fraction below is our own, simpler measure of that idea.
 #
 # A mode with $\Delta\,\mathrm{Im}A_n$ radians per step can only represent patterns of that frequency. A kernel of length $L = 64$ needs frequencies from about $2\pi/64 \approx 0.1$ (slow trends across the image) up to $\pi$ (pixel-to-pixel changes). Below we measure, at initialisation and after training, the fraction of all modes ($H = 32$ channels × $N = 32$ modes, first layer) whose frequency lies in that band.
 
@@ -413,10 +419,38 @@ claim("initialisation, permuted digits", paper="S4D-Lin and S4D-Inv clearly outp
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The SSM parameters, $\mathrm{Im}\,A$ included, are trained. Why does the random initialisation not simply learn its way to good frequencies? (Look at the learning rate of the SSM parameters and at the histogram after training.)
-# 2. S4D-Inv puts most modes at low frequencies and a few very high ones; S4D-Lin spaces them evenly. For which kind of sequence would you expect each to be the better choice?
-# 3. Suppose you doubled $L$ by padding each digit with 64 zeros and classified from the last step only. How should $\Delta$ be initialised, and which initialisation would you expect to suffer most?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The SSM parameters, $\mathrm{Im}\,A$ included, are trained. Why does the random initialisation not simply learn its way to good frequencies? (Look at the learning rate of the SSM parameters, the number of optimiser steps, and the coverage before and after training.)
+
+# %% [markdown] id="reflect-learn" nbgrader={"grade": true, "grade_id": "reflect-learn", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The SSM parameters train with learning rate $10^{-3}$ (decayed by the cosine schedule), and AdamW moves a parameter by roughly one learning rate per step at most. A run has about $22$ batches per epoch ($1348 / 64$) times 8 epochs, some 176 steps, so $\mathrm{Im}\,A_n$ and $\log\Delta$ can move by about $0.18$ at most. The random $\mathrm{Im}\,A_n = e^{z_n}$ are of order 1, while with $\Delta \sim 10^{-2}$ a mode needs $\mathrm{Im}\,A_n$ of order 10 to 300 to reach the band $[2\pi/64, \pi]$ radians per step: a change a hundred times larger than the budget. The measurements agree: the random layer has about 5% of its modes in the band before training and still about 5% after (Lin 64% → 65%, Inv 53% → 53%), and its histogram after training barely moves. The small learning rate is deliberate (it keeps the SSM stable), so the initialisation decides which frequencies the layer will ever use.
+#
+# **Rubric (1 point).** 0.5: the SSM learning rate and the number of steps bound how far $\mathrm{Im}\,A$ can move (an estimate of that distance earns this half). 0.5: the distance needed (order 1 to order 10-300) is far larger, with the evidence of the coverage numbers or the histogram. "The gradients of $\mathrm{Im}\,A$ are zero" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-coverage-question"
+# 2. Do by hand what the coverage cell measures. For S4D-Lin with $N = 32$, which modes $n$ have $\Delta\pi n$ in the band $[2\pi/64, \pi]$ at $\Delta = 0.01$, and at $\Delta = 0.1$? For the random initialisation, $\mathrm{Im}\,A = e^{z}$ with $z \sim \mathcal N(0, 1)$, what fraction of modes is in the band at each of those steps? Compare with the fractions printed (the steps of the layer are log-uniform in $[10^{-3}, 10^{-1}]$).
+
+# %% [markdown] id="reflect-coverage" nbgrader={"grade": true, "grade_id": "reflect-coverage", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** For S4D-Lin the condition is $2\pi/64 \le \Delta\pi n \le \pi$, i.e. $\frac{1}{32\Delta} \le n \le \frac1\Delta$. At $\Delta = 0.01$: $3.125 \le n \le 100$, so $n = 4, \dots, 31$, 28 of the 32 modes (88%). At $\Delta = 0.1$: $0.3125 \le n \le 10$, so $n = 1, \dots, 10$, 10 modes (31%). (At $\Delta = 10^{-3}$ none: $n$ would have to be at least 31.25.) For random, the condition is $\frac{2\pi/64}{\Delta} \le e^{z} \le \frac{\pi}{\Delta}$: at $\Delta = 0.01$, $z \ge \ln 9.8 \approx 2.28$, probability about 1%; at $\Delta = 0.1$, $z \ge \ln 0.98 \approx -0.02$ (the upper end, $z \le \ln 31.4 \approx 3.4$, hardly binds), about 51%. Averaged over log-uniform steps that gives roughly two thirds of the modes for Lin and under a tenth for random, in line with the printed 64% and 5% (the layer has only 32 sampled steps). Lin covers the band at almost every step, random only at the largest steps.
+#
+# **Rubric (1 point).** 0.5: the Lin mode ranges (4 to 31, and 1 to 10) from $1/(32\Delta) \le n \le 1/\Delta$. 0.5: the random fractions (about 1% and about 50%) from the normal distribution of $z$, and the link to the printed coverage. Arithmetic slips that keep the right orders of magnitude cost at most 0.25.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-param-question"
+# 3. The layer stores $\log\Delta$ and $\log(-\mathrm{Re}\,A)$ instead of $\Delta$ and $\mathrm{Re}\,A$. What could one optimiser step do to the kernel of this notebook if it stored $\mathrm{Re}\,A$ directly, and what does the logarithm buy for $\Delta$?
+
+# %% [markdown] id="reflect-param" nbgrader={"grade": true, "grade_id": "reflect-param", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** A mode contributes $e^{\Delta A_n \ell}$ with magnitude $e^{\Delta\,\mathrm{Re}A_n\,\ell}$. If $\mathrm{Re}\,A$ were a free parameter, a step that pushes it above 0 makes that mode grow exponentially with the lag: with $\Delta\,\mathrm{Re}A = +0.5$ the kernel entry at $\ell = 63$ is $e^{31.5} \approx 5 \cdot 10^{13}$ times the first, the outputs and the loss overflow or turn NaN, and training is lost. With $\mathrm{Re}\,A = -e^{\theta}$ it is negative for every value of $\theta$, so the layer stays stable whatever the optimiser does. For $\Delta = e^{\log\Delta}$ the same trick keeps the step positive (a negative step would also make the modes grow), and it makes updates multiplicative: a step changes $\Delta$ by a factor, which suits a quantity initialised log-uniformly over two orders of magnitude, $[10^{-3}, 10^{-1}]$.
+#
+# **Rubric (1 point).** 0.5: $\mathrm{Re}\,A > 0$ (or $\Delta \le 0$) makes the kernel grow exponentially in $\ell$ (instability, overflow), which the exponential parameterisation rules out. 0.5: what the logarithm buys for $\Delta$: positivity and scale-invariant (multiplicative) updates over orders of magnitude. "It makes the gradients smaller" alone earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Going further:** `load_sequential_digits(pad_to=512)` with `SequenceClassifier(..., readout="last")` gives a longer-memory variant where the digit must be remembered across 448 silent steps; it is left out of the timed run (it costs several times the experiments above).
 #
 # **Further reading:** the S4D paper's section on initialisation and its ablations; *How to Train Your HiPPO* (why S4D-Inv approximates HiPPO-LegS); the reference `S4DKernel` in `state-spaces/s4` (`models/s4/s4d.py`) and its initialisations in `src/models/sequence/kernels/dplr.py`.

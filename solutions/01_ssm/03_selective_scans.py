@@ -15,7 +15,7 @@
 #
 # **Time:** 75 min
 #
-# **Points:** 12 (five autograded exercises)
+# **Points:** 15 (five autograded exercises, 12 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** making $\Delta$, $B$, $C$ functions of the input lets the SSM select what to remember — a selective model solves selective copying where a time-invariant SSM of the same size fails — and, with no convolution left, a scan computes it: parallel and chunked scans give the same numbers as the loop, with or without resets.
 
@@ -573,6 +573,8 @@ def random_selective_inputs(batch, D, N, L, gen):
 
 # %% [markdown] id="agree-intro"
 # ## Experiment 1 — the three scans agree, with and without resets
+#
+# **Where the paper says it.** Lu et al. (2023) define the resettable associative operator and use it to scan across episode boundaries in their in-context RL experiments (as we read it); Mamba computes the same recurrence with a scan rather than a convolution (Gu & Dao 2023, their section on the hardware-aware selective scan, as we read it). The check that all scans agree is ours: the papers state it as an identity, not as a figure.
 
 # %% id="agree"
 args = random_selective_inputs(2, 16, 8, 1024 if not SMOKE else 256, generator)
@@ -594,6 +596,8 @@ print(f"(resets matter: the outputs with and without them differ by {leak:.2f} r
 
 # %% [markdown] id="speed-intro"
 # ## Experiment 2 — speed as $L$ grows
+#
+# **Where the paper says it.** Mamba's speed benchmarks compare its fused GPU scan with other implementations (Gu & Dao 2023, their efficiency benchmarks, as we read it); on a CPU we can only make the analogous point — the algorithm that fits the hardware beats the naive loop — with a chunked scan instead of their kernel.
 #
 # One selective layer of the size we train below ($D = 32$ channels, $N = 8$ states, batch 1), all on one CPU thread. The loop is your Exercise 1; the parallel and chunked scans go through the glue above.
 
@@ -626,6 +630,8 @@ parallel_speedup = scan_times["per-step loop"][-1] / scan_times["Hillis-Steele (
 
 # %% [markdown] id="copy-intro"
 # ## Experiment 3 — selective copying
+#
+# **Where the paper says it.** Reproduces, in miniature, the selective copying experiment of Gu & Dao (2023): their Table 1 compares architectures with LTI (S4) and selective (S6) inner layers, the S6 ones at up to 99.8% accuracy and the S4 ones at 18-57% (as we read it), and their Figure 2 draws the task next to plain copying.
 #
 # The task that motivates selection in the Mamba paper: a sequence of length $L$ holds 4 data tokens (from a vocabulary of 4) at **random** positions among blanks; at the last 4 positions, marked by a query token, the model must output the data tokens in order. An LTI model applies the same kernel at every step, so it cannot know *where* to look when the positions change from example to example; a selective model can set $\Delta_t \approx 0$ on blanks and store only the data.
 #
@@ -678,8 +684,36 @@ claim("selection", paper="selective (S6) layers solve selective copying (~99.8%)
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The Hillis–Steele scan has depth $\log_2 L$ but does $L \log_2 L$ work. Above, it beat the loop on a narrow layer and lost ground on a wide one. What decides — Python overhead per step, or arithmetic and memory traffic — and how does the chunked scan trade between the two (what would you tune)?
-# 2. Why does a reset need its own flag in the operator instead of just setting $a_t = 0$? (Hint: is it ever *not* equivalent? Think about what $a$ means for the first element of a segment.)
-# 3. The LTI model sees exactly the same data and trains for the same number of steps. What, concretely, would its kernel have to look like to solve the task for *every* placement of the 4 tokens?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The Hillis–Steele scan has depth $\log_2 L$ but does $L \log_2 L$ work. Compare the printed speed-ups on the narrow layer ($1 \times 32 \times 8$) and on the wide one ($4 \times 64 \times 16$). What decides — Python overhead per step, or arithmetic and memory traffic — and how does the chunked scan trade between the two (what would you tune)?
+
+# %% [markdown] id="reflect-speed" nbgrader={"grade": true, "grade_id": "reflect-speed", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** On the narrow layer each step of the loop touches only $32 \times 8$ numbers, so its time is the fixed cost of $L$ Python iterations and their small tensor operations; both vectorised scans cut that count ($\log_2 L$ rounds, or $L/T$ chunks) and win (in our run, at $L = 4096$: Hillis–Steele about 1.9x, chunked about 2.9x the loop's speed). On the wide layer, 16 times more recurrences, each step carries enough arithmetic that the overhead no longer dominates; what counts is the work and the memory traffic: Hillis–Steele does $L\log_2 L$ work and copies the whole sequence in each of its 10 rounds, the chunked scan works in float64 with two exponentials, two cumulative sums and padding over the whole grid, and both fell behind the loop (about 0.4x in our run). The chunked scan trades $L$ iterations for $L/T$ at the price of that constant factor of extra arithmetic. One tunes the chunk size $T$: larger means fewer iterations, but the clamp at $-600/T$ gets closer to 0, so decays faster than $e^{-600/T}$ per step are no longer exact (and resets leak more). Beyond $T$, the precision: float64 costs twice the memory traffic of float32.
+#
+# **Rubric (1 point).** 0.5: overhead per step dominates the narrow layer, arithmetic and memory traffic the wide one, with the printed speed-ups as evidence. 0.5: the chunked scan's trade (fewer Python iterations for more arithmetic per element) and the chunk size (with its accuracy limit through the clamp) as the knob. "The parallel scan is always faster because it is parallel" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-reset-question"
+# 2. Why does a reset need its own flag in the operator instead of just setting $a_t = 0$? Is it ever *not* equivalent: in exact arithmetic, in floating point, and in the log-space chunked scan?
+
+# %% [markdown] id="reflect-reset" nbgrader={"grade": true, "grade_id": "reflect-reset", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** In exact arithmetic with finite states, $a_t = 0$ does reset: $h_t = 0 \cdot h_{t-1} + b_t = b_t$, and in the operator $(a_1, b_1) \bullet (0, b_2) = (0, b_2)$, so nothing of the earlier segment survives. It stops being equivalent in floating point when the earlier part is not finite: $0 \cdot \infty$ and $0 \cdot \mathrm{NaN}$ are NaN, so one overflowed episode would poison every later one (the tests of Exercise 4 put $\pm\infty$ and NaN there for this reason). In the log-space chunked scan, $a_t = 0$ means $\ell_t = -\infty$, and the cumulative sums would produce $S_t - S_s = -\infty - (-\infty) = \mathrm{NaN}$; our chunked scan avoids that only by clamping $\ell_t$ at $-600/T$, which turns the reset into a decay by $e^{-18.75} \approx 7 \cdot 10^{-9}$ for $T = 32$: a tiny leak, not an exact reset. The flag makes the reset exact and independent of the values on the left, and keeps $a_t$ free to mean the step's decay.
+#
+# **Rubric (1 point).** 0.5: in exact arithmetic $a_t = 0$ is equivalent (the pair $(0, b)$ absorbs the past). 0.5: at least one real difference: $0 \cdot \infty$ / NaN in floating point, or $\log 0 = -\infty$ in the log-space scan (NaN from $-\infty + \infty$, or the clamp making the reset approximate). "It is never equivalent" without a reason earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-lti-question"
+# 3. The LTI model sees exactly the same data and trains for the same number of steps. What, concretely, would its kernel have to look like to solve the task for *every* placement of the 4 tokens, and why can its state not hold that?
+
+# %% [markdown] id="reflect-lti" nbgrader={"grade": true, "grade_id": "reflect-lti", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** An LTI layer weights the input by lag only: at the query steps its state is $x_T = \sum_j \bar A^{T-j} \bar B\, u_j$, the same weights for every example. The data tokens sit at lags that change from example to example, so no single choice of weights can pick out "the $k$-th non-blank token". The only kernel that works for every placement keeps every lag separately: a delay line over the whole sequence, whose state holds $u_{T-1}, u_{T-2}, \dots, u_{T-L}$ apart, so that later (nonlinear) layers could find the four tokens among the blanks. That needs a state of the order of $L$ per channel ($L = 128$ here), while the model has $N = 4$ states per channel. For plain copying, with fixed positions, a kernel that is a delay by the fixed gap would do, which is why LTI models solve that task and fail this one. The selective model escapes by making $\Delta_t$ depend on the token: $\Delta_t \approx 0$ on blanks, so the state is spent on the four data tokens only.
+#
+# **Rubric (1 point).** 0.5: a fixed (lag-only) kernel cannot adapt to the varying positions; to work for all placements it must keep every one of the $L$ lags recoverable (a delay line or shift register). 0.5: the state size this needs, of the order of $L$, against $N = 4$ (or the contrast with selection, $\Delta_t \approx 0$ on blanks). "It needs more training" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** the reference `selective_scan_ref` in `state-spaces/mamba` (`mamba_ssm/ops/selective_scan_interface.py`); T. Dao and A. Gu, *Transformers are SSMs* (Mamba-2, arXiv:2405.21060), whose chunked "SSD" algorithm is the matrix form of this notebook's chunked scan; J. Smith, A. Warrington, S. Linderman, *Simplified State Space Layers* (S5, arXiv:2208.04933) for parallel scans in SSMs. For an application beyond language, *Motion Mamba* (Z. Zhang et al., 2024) runs selective scans over the frames and joints of generated human motion, where long sequences make the linear-time scan pay off.

@@ -6,7 +6,8 @@
 # **Learning objectives**
 # - derive the continuous-time limit of a deep, one-dimensional selective SSM (depth becomes time);
 # - implement its vector field and integrate it with Runge–Kutta;
-# - predict from one number, $\mu = S_C^\top S_B$, whether every token converges to zero or diverges, and check the prediction on hundreds of random models.
+# - predict from one number, $\mu = S_C^\top S_B$, whether every token converges to zero or diverges, and check the prediction on hundreds of random models;
+# - solve the one-token case by hand and predict when a divergent token blows up.
 #
 # **Prerequisites:** notebook 3 of this module (the selective scan); ordinary differential equations (Euler and Runge–Kutta steps).
 #
@@ -14,7 +15,7 @@
 #
 # **Time:** 40 min
 #
-# **Points:** 7 (three autograded exercises)
+# **Points:** 12 (four autograded exercises, 9 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** in the one-dimensional continuous-time limit of a deep selective SSM, exactly one of two things happens — all tokens converge to zero, or all tokens diverge — and the sign of $S_C^\top S_B$ decides which.
 
@@ -345,10 +346,108 @@ for first, last, verdict in cases:
 assert classify(torch.tensor([[[1.0, -2.0], [0.5, 0.5]]], dtype=torch.float64)) == ["undecided", "undecided"], "one time only: m_T = m_0"
 ### END HIDDEN TESTS
 
+# %% [markdown] id="blowup-statement"
+# ## Exercise 4 — when does a lone token blow up? (derive; 2 points)
+#
+# No code in the hint this time: derive the answer on paper first. Take a single token ($L = 1$) and $s_\Delta = 0$, so that $\Delta = \mathrm{softplus}(b) =: \delta > 0$ is a constant.
+# (a) Specialise the vector field of Exercise 1 to this case (the sum has one term and its decay factor is $e^0 = 1$). (b) Solve the ODE for $x(t)$ with $x(0) = x_0$. (c) Read off the time $t^*$ at which $|x(t)|$ becomes infinite.
+#
+# **Implement** `blowup_time(x0, mu, delta)`: `x0`, `mu` ($= S_C^\top S_B$) and `delta` ($> 0$) of shape `(P,)`, all of one real dtype, one model per entry; return a new tensor of shape `(P,)` in that dtype holding $t^*$ for each model, and `+inf` where the solution stays finite for all $t \ge 0$. Leave the inputs unchanged. The tests compare with exact rational arithmetic (relative $10^{-9}$ in float64, $10^{-5}$ in float32), integrate the ODE numerically to $\tfrac34 t^*$, and include both signs of `x0` and `mu`, zeros of each, and ties.
+#
+# *Hint:* the ODE for $1/x^2$ is simpler than the one for $x$.
+
+# %% id="blowup-answer" nbgrader={"grade": false, "grade_id": "blowup-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def blowup_time(x0: torch.Tensor, mu: torch.Tensor, delta: torch.Tensor) -> torch.Tensor:
+    """Blow-up time of one token under dx/dt = mu * delta * x^3, or +inf where it never blows up: (P,)."""
+    ### BEGIN SOLUTION
+    # d(1/x^2)/dt = -2 mu delta: 1/x^2 falls linearly from 1/x0^2 and reaches 0 at t* = 1 / (2 mu delta x0^2)
+    rate = 2 * mu * delta * x0 ** 2
+    return torch.where(rate > 0, 1 / rate, torch.full_like(rate, math.inf))
+    ### END SOLUTION
+
+
+# %% id="blowup-tests" nbgrader={"grade": true, "grade_id": "blowup-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+t_star = blowup_time(torch.tensor([1.0, 2.0, 1.0]), torch.tensor([0.5, 0.5, -0.5]), torch.tensor([1.0, 1.0, 1.0]))
+assert t_star.shape == (3,) and t_star.dtype == torch.float64, f"expected shape (3,) in the dtype of x0 (float64), got {tuple(t_star.shape)} {t_star.dtype}"
+assert abs(t_star[0].item() - 1.0) < 1e-12, f"x0 = 1, mu = 1/2, delta = 1 blows up at t* = 1, got {t_star[0].item()}"
+assert abs(t_star[1].item() - 0.25) < 1e-12, f"doubling x0 makes the blow-up four times earlier: expected 0.25, got {t_star[1].item()}"
+assert t_star[2].item() == math.inf, f"mu < 0: the token shrinks and never blows up (+inf), got {t_star[2].item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import fractions
+
+from utils.testing import assert_unchanged, assert_values
+
+
+def _exact(x0, mu, delta):  # exact rationals: d(1/x^2)/dt = -2 mu delta, so t* = 1 / (2 mu delta x0^2) when mu > 0 and x0 != 0
+    out = []
+    for x, m, d in zip(x0.tolist(), mu.tolist(), delta.tolist()):
+        fx, fm, fd = fractions.Fraction(x), fractions.Fraction(m), fractions.Fraction(d)
+        out.append(float(1 / (2 * fm * fd * fx * fx)) if fm > 0 and fx != 0 else math.inf)
+    return torch.tensor(out, dtype=x0.dtype)
+
+
+def _rk4_lone(x, m, d, t_end, steps=2000):  # independent: integrate dx/dt = m d x^3 numerically, Python floats
+    f = lambda v: m * d * v ** 3
+    h = t_end / steps
+    for _ in range(steps):
+        k1 = f(x)
+        k2 = f(x + h / 2 * k1)
+        k3 = f(x + h / 2 * k2)
+        k4 = f(x + h * k3)
+        x = x + h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+    return x
+
+
+g = torch.Generator().manual_seed(47)
+for P in (1, 5, 40):
+    x0 = torch.randn(P, generator=g, dtype=torch.float64) * 2
+    mu = torch.randn(P, generator=g, dtype=torch.float64)
+    delta = torch.rand(P, generator=g, dtype=torch.float64) * 3 + 0.01
+    if P > 1:
+        x0[1], mu[1] = -x0[0], mu[0]  # a tie in |x0|, opposite signs: the same t*
+    t_star = assert_unchanged(blowup_time, x0, mu, delta)
+    assert_values(t_star, _exact(x0, mu, delta), what=f"blow-up times for P={P} random models (float64)")
+    x32, mu32, d32 = x0.float(), mu.float(), delta.float()
+    assert_values(assert_unchanged(blowup_time, x32, mu32, d32), _exact(x32, mu32, d32), rtol=1e-5, atol=0.0,
+                  what=f"blow-up times for P={P} random models (float32)")
+# the edge cases: mu = 0 (of either sign), x0 = 0 (of either sign) with mu of each sign, a negative x0, very fast and very slow
+x0 = torch.tensor([1.0, 1.0, 0.0, -0.0, 0.0, -0.7, 3.0, 1e-3, 1.5], dtype=torch.float64)
+mu = torch.tensor([0.0, -0.0, 1.0, 2.0, -1.0, 0.8, 5.0, 0.5, -1e-9], dtype=torch.float64)
+delta = torch.tensor([1.0, 0.5, 1.0, 1.0, 1.0, 0.3, 10.0, 0.2, 2.0], dtype=torch.float64)
+t_star = assert_unchanged(blowup_time, x0, mu, delta)
+assert not torch.isnan(t_star).any() and (t_star > 0).all(), f"t* must be positive or +inf (never NaN, 0, negative or -inf), got {t_star.tolist()}"
+assert_values(t_star, _exact(x0, mu, delta), what="edge cases: mu = 0, x0 = 0 (+inf), negative x0, fast and slow blow-ups")
+# numerically: at 3/4 of the predicted t*, the solution x0 / sqrt(1 - t / t*) has doubled
+x0 = torch.tensor([0.9, -1.3, 0.4], dtype=torch.float64)
+mu, delta = torch.tensor([0.7, 0.2, 1.5], dtype=torch.float64), torch.tensor([0.5, 2.0, 0.8], dtype=torch.float64)
+t_star = blowup_time(x0, mu, delta)
+x_late = torch.tensor([_rk4_lone(x, m, d, 0.75 * t) for x, m, d, t in zip(x0.tolist(), mu.tolist(), delta.tolist(), t_star.tolist())], dtype=torch.float64)
+assert_values(x_late, 2 * x0, rtol=1e-6, atol=0.0, what="x(3 t*/4) from integrating dx/dt = mu delta x^3 (should be 2 x0)")
+### END HIDDEN TESTS
+
+# %% [markdown] id="blowup-check-intro"
+# **Predict, then check.** Three lone tokens ($s_\Delta = b = 0$, so $\delta = \ln 2$) with $(x_0, \mu) = (1, \tfrac12)$, $(-\tfrac12, 1)$ and $(1, -1)$. Before running the cell, write down your $t^*$ for each; the cell integrates your vector field with your RK4 ($h = 0.005$, escape at $|x| > 10^6$) and prints when each token actually escaped. For the convergent token it compares $x(4)$ with your solution of (b): it shrinks like $1/\sqrt t$, the rate Vo et al. prove for the convergent regime.
+
+# %% id="blowup-check"
+lone_x0 = torch.tensor([[1.0], [-0.5], [1.0]])
+lone_params = (torch.ones(3, 1), torch.tensor([[0.5], [1.0], [-1.0]]), torch.ones(3), torch.zeros(3), torch.zeros(3))
+lone_mu, lone_delta = (lone_params[0] * lone_params[1]).sum(-1), F.softplus(lone_params[4])
+LONE_H = 0.005
+lone_traj = integrate(lambda x: token_velocity(x, *lone_params), lone_x0, t_end=4.0, h=LONE_H)
+lone_pred = blowup_time(lone_x0[:, 0], lone_mu, lone_delta)
+for p in range(3):
+    escaped = (lone_traj[:, p, 0].abs() > 1e6).nonzero()
+    seen = f"escaped at t = {LONE_H * int(escaped[0]):.3f}" if len(escaped) else f"finite at t = 4: x = {lone_traj[-1, p, 0].item():+.4f}"
+    print(f"x0 = {lone_x0[p, 0].item():+.1f}, mu = {lone_mu[p].item():+.1f}: predicted t* = {lone_pred[p].item():.3f}; {seen}")
+print(f"convergent token: x(4) = {lone_traj[-1, 2, 0].item():.5f} vs x0 / sqrt(1 + 2 |mu| delta x0^2 t) = {1 / math.sqrt(1 + 2 * math.log(2) * 4.0):.5f}")
+
 # %% [markdown] id="regimes-intro"
 # ## Experiment 1 — the two regimes
 #
 # Two models with the same parameters except the sign of $S_C$ (so $\mu$ flips), $L = 8$ tokens, $N = 4$. We plot $|x_\ell(t)|$ on a log scale.
+#
+# **Where the paper says it.** Vo et al. illustrate these token trajectories with figures of their own; the closest we could check is their Figure 6, the same picture in two dimensions (all tokens diverge when $S_C^\top S_B$ has a positive eigenvalue, all converge when both are negative; checked against a summary of the paper, not its text). This experiment is the one-dimensional version of that picture.
 
 # %% id="regimes"
 def velocity_of(params):
@@ -377,6 +476,8 @@ show(fig)
 
 # %% [markdown] id="criterion-intro"
 # ## Experiment 2 — does the sign of $\mu$ predict the regime, every time?
+#
+# **Where the paper says it.** Reproduces, in miniature, the one-dimensional theorems of Vo et al. (their section on the one-dimensional case, summarised in their Table 1, as we read it): either all tokens converge to zero or all diverge, and $\mu = S_C^\top S_B$ decides which. Their theorems also give the rates (convergence like $O(1/\sqrt t)$, slow or finite-time divergence); here we check only the dichotomy and the criterion, on random models.
 #
 # We draw `N_MODELS` random models — $S_B, S_C \sim \mathcal N(0, I/N)$ rescaled so that $|\mu| \in [0.2, 1]$, $a \sim U[0.5, 2]$, $s_\Delta, b \sim \mathcal N(0, 0.5^2)$, $L = 6$ tokens from $U[-1.5, 1.5]$ — integrate all of them at once to `T_END` with RK4 ($h = 0.04$, escaped models frozen at $10^6$), classify each trajectory, and compare with the prediction "$\mu < 0 \Rightarrow$ converge, $\mu > 0 \Rightarrow$ diverge".
 
@@ -422,8 +523,36 @@ claim("criterion", paper="mu < 0: all tokens converge to zero; mu > 0: all token
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The argument for "all tokens move together" used only $C_\ell^\top B_j = \mu\, x_\ell x_j$. Which part of that breaks when tokens have $d > 1$ features, and what replaces the sign of $\mu$ (the paper's higher-dimensional experiments look at the signs of the eigenvalues of $S_C^\top S_B$)?
-# 2. In the convergent regime every token tends to zero, whatever the input. Why would that hurt a trained model, and how would you keep training out of it?
-# 3. Real Mamba layers include normalisation. What does a LayerNorm do to the divergent regime?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The argument for "all tokens move together" used only $C_\ell^\top B_j = \mu\, x_\ell x_j$. Which part of that breaks when tokens have $d > 1$ features, and what replaces the sign of $\mu$? (The paper's two-dimensional experiments look at the signs of the eigenvalues of $S_C^\top S_B$.)
+
+# %% [markdown] id="reflect-dimension" nbgrader={"grade": true, "grade_id": "reflect-dimension", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** With $x_\ell \in \mathbb{R}^d$, $B_j = S_B x_j$ and $C_\ell = S_C x_\ell$ give $C_\ell^\top B_j = x_\ell^\top M x_j$ with the $d \times d$ matrix $M = S_C^\top S_B$: a bilinear form in two *different* vectors, not a product $\mu\, x_\ell x_j$. Its sign depends on the directions of the tokens, so the one-dimensional step $\frac{d}{dt} x_\ell^2 = 2\mu\, x_\ell^2 W_\ell$ has no analogue: $\frac{d}{dt}\lVert x_\ell\rVert^2$ picks up cross terms $x_\ell^\top M x_j$ whose signs vary from pair to pair, so there is no longer one sign shared by all tokens. The one number $\mu$ is replaced by the spectrum of $M$, the signs of its eigenvalues: in the paper's two-dimensional experiments (as we read them) all tokens diverge when $M$ has a positive eigenvalue (one is enough) and all converge when both eigenvalues are negative.
+#
+# **Rubric (1 point).** 0.5: the factorisation $C_\ell^\top B_j = \mu x_\ell x_j$ fails because $x_\ell^\top M x_j$ is a bilinear form whose sign depends on the tokens' directions. 0.5: the sign of $\mu$ is replaced by the signs of the eigenvalues (definiteness) of $S_C^\top S_B$. "Use the sign of each entry of $S_C^\top S_B$" earns 0 for the second half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-collapse-question"
+# 2. In the convergent regime every token tends to zero, whatever the input. Why would that hurt a trained model, and how would you keep training out of it?
+
+# %% [markdown] id="reflect-collapse" nbgrader={"grade": true, "grade_id": "reflect-collapse", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** If every token goes to zero whatever the input, the representation after many layers carries less and less information about the sequence: different inputs are mapped close to the same point, the output head sees nearly nothing to tell them apart, and the gradients that reach early layers through these shrinking states get small too. (In the criterion experiment all 155 models with $\mu < 0$ ended with their largest token under $0.19$ of its start.) Vo et al. observe that this regime hurts performance and propose excluding it: constrain the parameters so that $\mu = S_C^\top S_B > 0$ (in $d$ dimensions, keep $S_C^\top S_B$ away from negative definite), for instance by parameterising one projection from the other or by a penalty on $-\mu$.
+#
+# **Rubric (1 point).** 0.5: the harm (information about the input is lost: tokens collapse to the same point, representations and gradients vanish). 0.5: a concrete way to exclude the regime (a constraint, parameterisation or penalty that keeps $\mu > 0$ or $S_C^\top S_B$ positive definite). "Use a larger learning rate" or "train longer" earns 0 for the second half.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-norm-question"
+# 3. Real Mamba layers include normalisation. What does a pre-norm LayerNorm, $x \leftarrow x + \varepsilon\, \mathrm{S6}(\mathrm{LN}(x))$, do to the divergent regime? (Exercise 4's blow-up is the extreme case.)
+
+# %% [markdown] id="reflect-norm" nbgrader={"grade": true, "grade_id": "reflect-norm", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The layer's input is then normalised: $\mathrm{LN}(x)$ has a fixed scale (zero mean and unit variance across the features of each token, times the learned gain), so the velocity $\mathrm{S6}(\mathrm{LN}(x))$ stays bounded however large $x$ grows. The residual stream can still grow, but at most linearly in depth, $\lVert x(t)\rVert \le \lVert x(0)\rVert + c\,t$: the cubic self-reinforcement $\dot x = \mu\delta x^3$ behind Exercise 4's finite-time blow-up is gone, and the dynamics is about directions rather than magnitudes. (In the one-feature model of this notebook LayerNorm would even be degenerate: a single feature minus its mean is 0, so the output would be the bias alone.)
+#
+# **Rubric (1 point).** 0.5: LayerNorm removes the dependence of the velocity on the token's magnitude (bounded input to S6). 0.5: consequence for divergence: no finite-time blow-up, growth at most linear in depth, or the dynamics move to the sphere of directions. "LayerNorm makes all tokens converge" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Vo et al. (2024): the one-dimensional theorems (convergence rate, slow and fast divergence) and the two refinements they motivate (excluding the convergent regime, reordering tokens by importance); B. Geshkovski et al., *A mathematical perspective on Transformers* (2023), the analogous study of attention.
