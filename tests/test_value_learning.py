@@ -173,3 +173,122 @@ def test_value_rmse():
         value_rmse(predicted[0], exact)
     with pytest.raises(TypeError):
         value_rmse([[1.0]], exact)
+
+
+# --- notebook 02 (distributional dynamic programming): RewardChain, random_reward_chain, RouteGame ---
+
+from utils.value_learning import RewardChain, random_reward_chain, two_route_game  # noqa: E402
+
+
+@pytest.fixture
+def one_thread():
+    """Sampling loops of many small ops: one thread avoids contention on a loaded machine (as the lessons do)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _chain() -> RewardChain:
+    return random_reward_chain(5, 3, 0.8, torch.Generator().manual_seed(10))
+
+
+def test_random_reward_chain_structure():
+    chain = _chain()
+    assert chain.n_states == 5 and chain.gamma == 0.8
+    assert chain.transitions.shape == (5, 5) and chain.transitions.dtype == torch.float64
+    assert chain.reward_values.shape == chain.reward_probs.shape == (5, 3)
+    assert_values(chain.transitions.sum(1), torch.ones(5, dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    assert_values(chain.reward_probs.sum(1), torch.ones(5, dtype=torch.float64), rtol=1e-12, atol=1e-12)
+    assert ((chain.transitions > 0).sum(1) == 3).all(), "each state has exactly `successors` successors"
+    assert chain.reward_values.abs().max().item() <= 1.0
+    low, high = chain.return_bounds()
+    assert low == pytest.approx(chain.reward_values.min().item() / 0.2)
+    assert high == pytest.approx(chain.reward_values.max().item() / 0.2)
+    again = random_reward_chain(5, 3, 0.8, torch.Generator().manual_seed(10))
+    assert torch.equal(again.transitions, chain.transitions) and torch.equal(again.reward_values, chain.reward_values)
+
+
+def test_reward_chain_exact_values_solve_the_bellman_equation():
+    chain = _chain()
+    v = chain.exact_values()
+    mean_reward = (chain.reward_values * chain.reward_probs).sum(1)
+    iterate = torch.zeros(5, dtype=torch.float64)
+    for _ in range(400):  # value iteration: an independent route
+        iterate = mean_reward + chain.gamma * chain.transitions @ iterate
+    assert v.dtype == torch.float64
+    assert_values(v, iterate, rtol=1e-10, atol=1e-10)
+
+
+def test_reward_chain_monte_carlo_returns(one_thread):
+    chain = _chain()
+    returns = chain.sample_returns(4000, torch.Generator().manual_seed(11))
+    assert returns.shape == (5, 4000) and returns.dtype == torch.float64
+    low, high = chain.return_bounds()
+    assert returns.min().item() >= low - 1e-9 and returns.max().item() <= high + 1e-9
+    se = returns.std(1) / math.sqrt(4000)
+    assert ((returns.mean(1) - chain.exact_values()).abs() < 4 * se).all(), "Monte Carlo means within 4 standard errors"
+
+
+def test_reward_chain_gamma_zero_samples_the_reward(one_thread):
+    base = _chain()
+    chain = RewardChain(base.transitions, base.reward_values, base.reward_probs, 0.0)
+    returns = chain.sample_returns(3000, torch.Generator().manual_seed(12))
+    hits = returns[:, :, None] == chain.reward_values[:, None, :]  # (S, n, R): which outcome each return is
+    assert bool((hits.sum(-1) == 1).all()), "with gamma = 0 the return is exactly one of the state's rewards"
+    outcome = hits.long().argmax(-1)
+    samples = [(s, outcome[s, j].item()) for s in range(5) for j in range(3000)]
+    probs = {(s, i): chain.reward_probs[s, i].item() / 5 for s in range(5) for i in range(3)}
+    assert_samples_follow(samples, probs, what="(state, reward outcome) with gamma = 0")
+
+
+@pytest.mark.parametrize("kwargs", [{"n_states": 0}, {"n_rewards": 0}, {"gamma": 1.0}, {"gamma": -0.5},
+                                    {"successors": 6}, {"successors": 0}])
+def test_random_reward_chain_rejects_bad_arguments(kwargs):
+    args = {"n_states": 5, "n_rewards": 2, "gamma": 0.9, "generator": torch.Generator()} | kwargs
+    with pytest.raises(ValueError):
+        random_reward_chain(**args)
+
+
+def test_reward_chain_sample_returns_rejects_bad_arguments():
+    chain = _chain()
+    with pytest.raises(ValueError, match="n"):
+        chain.sample_returns(0, torch.Generator())
+    with pytest.raises(TypeError, match="generator"):
+        chain.sample_returns(10, None)
+    with pytest.raises(ValueError, match="tolerance"):
+        chain.sample_returns(10, torch.Generator(), tolerance=2.0)
+
+
+def test_two_route_game_structure_and_sampling(one_thread):
+    game = two_route_game(horizon=4, safe=1, win=4, loss=-1, p_win=0.5)
+    assert torch.equal(game.stocks, torch.arange(-4, 17))
+    assert game.rewards.dtype == torch.long and game.probs.dtype == torch.float64
+    n_stocks = game.stocks.numel()
+    safe = game.sample_returns(torch.zeros(4, n_stocks, dtype=torch.long), 500, torch.Generator().manual_seed(13))
+    assert safe.dtype == torch.long and torch.equal(safe, torch.full((500,), 4))
+    risky = game.sample_returns(torch.ones(4, n_stocks, dtype=torch.long), 20_000, torch.Generator().manual_seed(14))
+    wins = ((risky + 4) // 5).tolist()  # G = 5 * wins - 4
+    assert all(5 * w - 4 == g for w, g in zip(wins, risky.tolist()))
+    assert_samples_follow(wins, {w: math.comb(4, w) / 16 for w in range(5)}, what="number of wins, always risky")
+
+
+def test_two_route_game_follows_a_stock_policy(one_thread):
+    game = two_route_game(horizon=2, safe=1, win=4, loss=-1, p_win=0.5)
+    lowest = int(game.stocks[0])
+    policy = torch.ones(2, game.stocks.numel(), dtype=torch.long)
+    policy[1, 4 - lowest] = 0  # after a win (stock 4), play safe: 5; after a loss (stock -1), risky: 3 or -2
+    returns = game.sample_returns(policy, 20_000, torch.Generator().manual_seed(15)).tolist()
+    assert_samples_follow(returns, {5: 0.5, 3: 0.25, -2: 0.25}, what="returns of a stock-aware policy")
+
+
+def test_two_route_game_rejects_bad_arguments():
+    with pytest.raises(ValueError):
+        two_route_game(horizon=0)
+    with pytest.raises(TypeError):
+        two_route_game(win=4.0)
+    with pytest.raises(ValueError):
+        two_route_game(p_win=1.5)
+    game = two_route_game(horizon=3)
+    with pytest.raises(ValueError, match="policy"):
+        game.sample_returns(torch.zeros(2, 5, dtype=torch.long), 10, torch.Generator())

@@ -145,3 +145,125 @@ def value_rmse(predicted: torch.Tensor, exact: torch.Tensor) -> torch.Tensor:
                          f"shape (S,), got {tuple(predicted.shape)} and {tuple(exact.shape)}")
     diff = predicted.detach().to(torch.float64) - exact.to(torch.float64)
     return diff.pow(2).mean(dim=1).sqrt()
+
+
+# --- notebook 02 (distributional dynamic programming): a reward chain with random rewards, a two-route game ---
+
+
+@dataclass(frozen=True)
+class RewardChain:
+    """A Markov reward process with random rewards: transitions (S, S) float64; on leaving state s the reward
+    is reward_values[s, i] with probability reward_probs[s, i] ((S, R) float64 each), independent of the
+    next state; discount gamma. Every return lies in [min reward / (1 - gamma), max reward / (1 - gamma)]."""
+
+    transitions: torch.Tensor
+    reward_values: torch.Tensor
+    reward_probs: torch.Tensor
+    gamma: float
+
+    @property
+    def n_states(self) -> int:
+        """The number of states S."""
+        return self.transitions.shape[0]
+
+    def return_bounds(self) -> tuple[float, float]:
+        """The smallest and largest possible discounted returns: reward bounds over (1 - gamma)."""
+        return (self.reward_values.min().item() / (1 - self.gamma), self.reward_values.max().item() / (1 - self.gamma))
+
+    def exact_values(self) -> torch.Tensor:
+        """The expected returns V = (I - gamma P)^-1 E[R]: (S,) float64."""
+        mean_reward = (self.reward_values * self.reward_probs).sum(dim=1)
+        eye = torch.eye(self.n_states, dtype=torch.float64)
+        return torch.linalg.solve(eye - self.gamma * self.transitions, mean_reward)
+
+    def sample_returns(self, n: int, generator: torch.Generator, tolerance: float = 1e-12) -> torch.Tensor:
+        """`n` Monte Carlo discounted returns from every start state, each episode cut after H steps with
+        gamma^H * max|reward| / (1 - gamma) < tolerance: (S, n) float64."""
+        _check_int(n, "n", 1)
+        _check_generator(generator)
+        if not (isinstance(tolerance, float) and 0 < tolerance < 1):
+            raise ValueError(f"tolerance must be a float in (0, 1), got {tolerance!r}")
+        scale = max(self.reward_values.abs().max().item() / (1 - self.gamma), 1e-300)
+        horizon = 1 if self.gamma == 0 else max(1, math.ceil(math.log(tolerance / scale) / math.log(self.gamma)))
+        s = torch.arange(self.n_states).repeat_interleave(n)
+        reward_cdf, next_cdf = self.reward_probs.cumsum(dim=1), self.transitions.cumsum(dim=1)
+        returns = torch.zeros(s.numel(), dtype=torch.float64)
+        discount = 1.0
+        for _ in range(horizon):  # inverse-CDF draws of the reward and of the next state
+            u = torch.rand(s.numel(), 1, generator=generator, dtype=torch.float64)
+            i = (reward_cdf[s] <= u).sum(dim=1).clamp(max=self.reward_values.shape[1] - 1)
+            returns += discount * self.reward_values[s, i]
+            u = torch.rand(s.numel(), 1, generator=generator, dtype=torch.float64)
+            s = (next_cdf[s] <= u).sum(dim=1).clamp(max=self.n_states - 1)
+            discount *= self.gamma
+        return returns.view(self.n_states, n)
+
+
+def random_reward_chain(n_states: int, n_rewards: int, gamma: float, generator: torch.Generator,
+                        successors: int = 3) -> RewardChain:
+    """A random RewardChain: each state moves to `successors` random states (Dirichlet(1) weights) and pays
+    one of `n_rewards` rewards drawn uniformly from [-1, 1], with Dirichlet(1) probabilities."""
+    _check_int(n_states, "n_states", 1)
+    _check_int(n_rewards, "n_rewards", 1)
+    _check_int(successors, "successors", 1)
+    _check_generator(generator)
+    if not isinstance(gamma, (int, float)) or isinstance(gamma, bool) or not 0 <= gamma < 1:
+        raise ValueError(f"gamma must be a number in [0, 1), got {gamma!r}")
+    if successors > n_states:
+        raise ValueError(f"successors must be <= n_states={n_states}, got {successors}")
+    dirichlet = lambda *shape: -torch.rand(*shape, generator=generator, dtype=torch.float64).log()  # noqa: E731
+    transitions = torch.zeros(n_states, n_states, dtype=torch.float64)
+    for s in range(n_states):
+        targets = torch.randperm(n_states, generator=generator)[:successors]
+        weights = dirichlet(successors)
+        transitions[s, targets] = weights / weights.sum()
+    reward_values = torch.rand(n_states, n_rewards, generator=generator, dtype=torch.float64) * 2 - 1
+    weights = dirichlet(n_states, n_rewards)
+    return RewardChain(transitions, reward_values, weights / weights.sum(dim=1, keepdim=True), float(gamma))
+
+
+@dataclass(frozen=True)
+class RouteGame:
+    """`horizon` rounds; in each the agent takes route 0 (safe) or 1 (risky), which pays rewards[a, i]
+    (integers, (2, R) long) with probability probs[a, i] ((2, R) float64). No discount: the return is the sum
+    of the rewards, and the accrued return (the stock) so far is an integer in [horizon * min, horizon * max]."""
+
+    horizon: int
+    rewards: torch.Tensor
+    probs: torch.Tensor
+
+    @property
+    def stocks(self) -> torch.Tensor:
+        """Every accrued return the game can produce, in increasing order: (C,) long."""
+        return torch.arange(self.horizon * int(self.rewards.min()), self.horizon * int(self.rewards.max()) + 1)
+
+    def sample_returns(self, policy: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
+        """`n` returns of a stock-aware policy: policy[t, j] is the route in round t when the stock is
+        stocks[j] ((horizon, C) long of 0/1). Returns (n,) long."""
+        _check_int(n, "n", 1)
+        _check_generator(generator)
+        lowest, n_stocks = int(self.stocks[0]), self.stocks.numel()
+        if not isinstance(policy, torch.Tensor) or policy.shape != (self.horizon, n_stocks):
+            raise ValueError(f"policy must have shape ({self.horizon}, {n_stocks}) (horizon, stocks), "
+                             f"got {tuple(getattr(policy, 'shape', ()))}")
+        cdf = self.probs.cumsum(dim=1)
+        stock = torch.zeros(n, dtype=torch.long)
+        for t in range(self.horizon):
+            route = policy[t, stock - lowest].long()
+            u = torch.rand(n, 1, generator=generator, dtype=torch.float64)
+            i = (cdf[route] <= u).sum(dim=1).clamp(max=self.rewards.shape[1] - 1)
+            stock = stock + self.rewards[route, i]
+        return stock
+
+
+def two_route_game(horizon: int = 10, safe: int = 1, win: int = 4, loss: int = -1, p_win: float = 0.5) -> RouteGame:
+    """The lesson's game: the safe route pays `safe` surely, the risky one `win` w.p. p_win, else `loss`."""
+    _check_int(horizon, "horizon", 1)
+    for name, value in (("safe", safe), ("win", win), ("loss", loss)):
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if not (isinstance(p_win, float) and 0 <= p_win <= 1):
+        raise ValueError(f"p_win must be a float in [0, 1], got {p_win!r}")
+    rewards = torch.tensor([[safe, safe], [win, loss]])
+    probs = torch.tensor([[1.0, 0.0], [p_win, 1 - p_win]], dtype=torch.float64)
+    return RouteGame(horizon, rewards, probs)
