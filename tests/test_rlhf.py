@@ -171,3 +171,30 @@ def test_decode_marks_tokens():
     row = [BAD_TOKEN, GOOD_TOKENS[0], PATTERN[0], PATTERN[1], 0, 0, 1, 1, 3, 3]
     text = decode(torch.tensor([row]))[0]
     assert text.startswith("X +") and f"[{PATTERN[0]} {PATTERN[1]}]" in text
+
+
+def test_prompt_value_starts_at_zero_and_reads_only_the_prompt():
+    value = rlhf.PromptValue(2)
+    x = torch.randint(0, VOCAB_SIZE, (5, SEQ_LEN), generator=torch.Generator().manual_seed(3))
+    assert torch.equal(value(x), torch.zeros(5))
+    with torch.no_grad():
+        value.weight.copy_(torch.arange(2 * VOCAB_SIZE, dtype=torch.float32))
+        value.bias.fill_(0.5)
+    y = x.clone()
+    y[:, 2:] = (y[:, 2:] + 1) % VOCAB_SIZE  # change everything after the prompt
+    expected = torch.tensor([x[i, 0].item() + VOCAB_SIZE + x[i, 1].item() + 0.5 for i in range(5)])
+    torch.testing.assert_close(value(x), expected)
+    torch.testing.assert_close(value(y), expected)
+    value(x).sum().backward()
+    assert value.weight.grad is not None and value.bias.grad.item() == 5.0
+
+
+def test_prompt_value_validates():
+    with pytest.raises(ValueError, match="prompt_len"):
+        rlhf.PromptValue(SEQ_LEN + 1)
+    with pytest.raises(ValueError, match="prompt_len"):
+        rlhf.PromptValue(-1)
+    with pytest.raises(ValueError, match="prompt_len"):
+        rlhf.PromptValue(3)(torch.zeros(2, 2, dtype=torch.long))
+    with pytest.raises(ValueError):
+        rlhf.PromptValue(2)(torch.zeros(4, dtype=torch.long))

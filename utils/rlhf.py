@@ -283,3 +283,24 @@ def decode(tokens: torch.Tensor) -> list[str]:
                 words.append(str(tok))
         out.append(" ".join(words))
     return out
+
+
+class PromptValue(nn.Module):
+    """A value baseline V(x) for PPO: linear in the one-hot tokens of the prompt, zero-initialised (no RNG)."""
+
+    def __init__(self, prompt_len: int) -> None:
+        """One weight per (prompt position, token) and a bias, all 0: V(x) = 0 before any training."""
+        super().__init__()
+        if not isinstance(prompt_len, int) or prompt_len < 0 or prompt_len > SEQ_LEN:
+            raise ValueError(f"prompt_len must be an int in [0, {SEQ_LEN}], got {prompt_len!r}")
+        self.prompt_len = prompt_len
+        self.weight = nn.Parameter(torch.zeros(prompt_len * VOCAB_SIZE))
+        self.bias = nn.Parameter(torch.zeros(()))
+
+    def forward(self, tokens: torch.Tensor) -> torch.Tensor:
+        """The value of the prompt (the first prompt_len tokens) of each row of an (N, L) batch: (N,)."""
+        _check_tokens(tokens)
+        if tokens.shape[1] < self.prompt_len:
+            raise ValueError(f"tokens must have at least prompt_len={self.prompt_len} columns, got {tuple(tokens.shape)}")
+        onehot = F.one_hot(tokens[:, : self.prompt_len], VOCAB_SIZE).flatten(1).to(self.weight.dtype)
+        return onehot @ self.weight + self.bias

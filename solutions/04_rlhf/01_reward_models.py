@@ -15,7 +15,7 @@
 #
 # **Time:** 40 min
 #
-# **Points:** 9 (four autograded exercises)
+# **Points:** 12 (four autograded exercises, 9 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a reward model fitted to preferences by Bradley–Terry orders held-out pairs well once it has enough pairs, but "when a measure becomes a target, it ceases to be a good measure": optimising a policy against a *proxy* reward first raises and then lowers the true reward, while the proxy keeps rising (Gao et al., 2022).
 
@@ -251,21 +251,17 @@ print("bag-of-tokens weights:", " ".join(f"{v}:{w:+.2f}" for v, w in enumerate(p
 
 
 # %% [markdown] id="ceiling-background"
-# ## Exercise 3 — the ceiling set by label noise (2 points)
+# ## Exercise 3 — derive the ceiling set by label noise (2 points)
 #
-# The labels are coin flips: even the *true* reward predicts a label only with probability $\sigma(|r^\star(y_a) - r^\star(y_b)|)$ (it bets on the better answer, and the coin agrees that often). No model can beat the true reward on noisy labels, so the best achievable label accuracy is
+# The labels are coin flips. A pair $(y_a, y_b)$ is labelled "$y_a$ preferred" with probability $P(a \succ b) = \sigma\big((r^\star(y_a) - r^\star(y_b))/T\big)$, independently of everything else. $T$ is the labelling temperature; our data uses $T = 1$. A reward model can do no better than a predictor that knows $r^\star$ exactly, sees both answers of a pair (but not which one was labelled chosen) and guesses the label. The best expected accuracy of such a predictor, averaged over the pairs, is the **ceiling** on label accuracy that no reward model can beat.
 #
-# $$\text{ceiling} = \frac{1}{N}\sum_{i} \sigma\!\left(\frac{|r^\star(y_w^{(i)}) - r^\star(y_l^{(i)})|}{T}\right),$$
+# This exercise gives no formula: derive it. **Implement** `label_noise_ceiling(true_chosen, true_rejected, temperature=1.0)`. The inputs are two `(N,)` float tensors of the true rewards of the two answers of each pair (any sign, possibly equal) and a temperature $T > 0$. Return the mean over the $N$ pairs of the best achievable probability of guessing the label correctly, as a Python float, computed in the dtype of the inputs (float64 inputs: a float64-accurate result). The answer must not depend on which answer was labelled "chosen". Leave the inputs unchanged.
 #
-# where $T$ is the labelling temperature ($P(a \succ b) = \sigma((r_a - r_b)/T)$; our data uses $T = 1$).
-#
-# **Implement** `label_noise_ceiling(true_chosen, true_rejected, temperature=1.0)`: two `(N,)` float tensors of true rewards (any sign, possibly equal) and a temperature $T > 0$; return the ceiling as a Python float, computed in the dtype of the inputs (float64 inputs: a float64-accurate result). It must not depend on which answer was labelled "chosen". Leave the inputs unchanged.
-#
-# *Hint:* pairs with equal rewards contribute $\sigma(0) = 1/2$.
+# *Hint (no code here):* for one pair, which label should a predictor that knows $P(a \succ b)$ guess, and how often is that guess right? Check your answer on a pair with equal rewards, and on a pair whose gap is huge.
 
 # %% id="ceiling-answer" nbgrader={"grade": false, "grade_id": "ceiling-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def label_noise_ceiling(true_chosen: torch.Tensor, true_rejected: torch.Tensor, temperature: float = 1.0) -> float:
-    """Best achievable accuracy on Bradley-Terry labels: mean sigmoid(|gap| / temperature)."""
+    """The best achievable expected accuracy on Bradley-Terry labels at `temperature`, averaged over the pairs."""
     ### BEGIN SOLUTION
     return torch.sigmoid((true_chosen - true_rejected).abs() / temperature).mean().item()
     ### END SOLUTION
@@ -275,8 +271,9 @@ def label_noise_ceiling(true_chosen: torch.Tensor, true_rejected: torch.Tensor, 
 c = label_noise_ceiling(torch.tensor([1.0, 0.0]), torch.tensor([1.0, 0.0]))
 assert isinstance(c, float), f"return a Python float, got {type(c).__name__}"
 assert abs(c - 0.5) < 1e-9, "equal rewards: the label is a fair coin, the ceiling is 1/2"
-assert abs(label_noise_ceiling(torch.tensor([2.0]), torch.tensor([0.0])) - 1 / (1 + math.exp(-2))) < 1e-6, "gap 2: sigmoid(2)"
-assert abs(label_noise_ceiling(torch.tensor([0.0]), torch.tensor([2.0])) - 1 / (1 + math.exp(-2))) < 1e-6, \
+_gap2 = 1 / (1 + math.exp(-2))
+assert abs(label_noise_ceiling(torch.tensor([2.0]), torch.tensor([0.0])) - _gap2) < 1e-6, f"a gap of 2 at T = 1: expected {_gap2:.4f}"
+assert abs(label_noise_ceiling(torch.tensor([0.0]), torch.tensor([2.0])) - _gap2) < 1e-6, \
     "the ceiling must not depend on which answer was chosen"
 print("visible checks passed")
 ### BEGIN HIDDEN TESTS
@@ -317,6 +314,8 @@ for _temp in (0.5, 1.0, 3.0):
 # ## Experiment 1 — accuracy against the number of pairs
 #
 # We fit both kinds of reward model on the first 100, 300, 1000 and 5000 training pairs and score them on the held-out pairs.
+#
+# *Where the papers say it:* Gao et al. (2022) vary the size of the reward model's training set in their synthetic setup, where a fixed "gold" reward model labels the pairs. We play the same game with $r^\star$ as the gold model. Ouyang et al. (2022) report the reward model's held-out agreement with labellers, which is what our label accuracy measures (as we read it). The label-noise ceiling plays the role of inter-annotator agreement.
 
 # %% id="accuracy-run"
 pair_counts = [100, 300, 1000, 5000] if not SMOKE else [100, 300, 1000]
@@ -349,6 +348,8 @@ for (bigrams, n), (lab, order) in results.items():
 # $$\nabla_\theta\, \mathbb{E}_{y\sim\pi_\theta}[r_\phi(y)] = \mathbb{E}\big[(r_\phi(y) - b)\,\nabla_\theta \log \pi_\theta(y)\big], \qquad b = \text{batch mean}.$$
 #
 # As it trains we record how far it has moved from the reference, $\mathrm{KL}(\pi_\theta \,\|\, \pi_{\text{ref}}) \approx \frac{1}{n}\sum_i \log\frac{\pi_\theta(y_i)}{\pi_{\text{ref}}(y_i)}$ on its own samples, and both rewards. Gao et al. plot exactly this: reward against KL.
+#
+# *Where the paper says it:* this is, in miniature, the central measurement of Gao et al. (2022). They plot the gold reward model's score and the proxy's score against the distance $d = \sqrt{\mathrm{KL}(\pi\,\|\,\pi_{\text{init}})}$ for RL and for best-of-$n$. The proxy keeps rising while the gold score rises, peaks and falls, following their fitted form $R_{\text{RL}}(d) = d(\alpha - \beta\log d)$ for RL. We plot against the KL itself, and our gold model is $r^\star$.
 
 # %% id="goodhart-run"
 def optimise_against(reward_fn, steps: int = RL_STEPS, lr: float = 1e-3, desc: str = "REINFORCE"):
@@ -443,6 +444,8 @@ assert_values(ensemble_penalised_reward(_rr.float(), 1.5), _penalised_loop(_rr, 
 # %% [markdown] id="ensemble-experiment"
 # ## Experiment 3 — does the penalty help here?
 #
+# *Where the paper says it:* Coste et al. (2023) repeat Gao et al.'s setup with ensembles of reward models and conservative objectives: the worst case over the ensemble (WCO), and uncertainty-weighted optimisation (UWO), which subtracts $\lambda$ times the variance across the members (as we read it; we subtract the standard deviation). For best-of-$n$ and PPO they report that these objectives reduce over-optimisation. This is our experiment with one objective, one optimiser and no KL penalty.
+#
 # Five bag-of-tokens models, each fitted on a bootstrap resample of the same 300 pairs, and the same optimisation against their penalised mean ($\lambda = 1$). We compare the true reward where each run ends and at its peak. (Whether this helps depends on the scale and the seed: over seeds 0-4 it stopped the collapse for three and not for two, so the claim check below reports what this run measured and does not assert it.)
 
 # %% id="ensemble-run"
@@ -491,8 +494,36 @@ claim("ensemble", paper="an uncertainty penalty from an ensemble mitigates over-
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. The bag-of-tokens model cannot see the stutter penalty. Which token weights did it learn, and why does pushing them to the limit produce exactly the sequences the true reward hates?
-# 2. The label-noise ceiling is below 1 even for a perfect model. Why is *ordering accuracy* against $r^\star$ the better yardstick here — and why can't a real lab measure it?
-# 3. All five ensemble members share the same blind spot (none can see order). What kind of uncertainty can an ensemble detect, and what kind can it never detect?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. The bag-of-tokens model cannot see the stutter penalty. Which token weights did it learn, and why does pushing them to the limit produce exactly the sequences the true reward hates?
+
+# %% [markdown] id="reflect-weights" nbgrader={"grade": true, "grade_id": "reflect-weights", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** It learned what counts can show: positive weights on the good tokens 2, 5 and 9 (about $+0.3$ each with 1000 pairs) and a large negative weight on X (about $-1.1$), with small weights elsewhere. A linear reward on token counts is maximised by spending all 10 positions on the single highest-weighted token, and its reward grows linearly with each repeat. Nothing in the model can say that repeats are bad, because the stutter penalty depends on *order* (a token equal to the one before it), and counts cannot see order. The optimised policy duly writes `+2 +2 +2 ... +2`. The true reward of that sequence is $10 \times 1 - 9 \times 2.5 = -12.5$: nine stutters outweigh ten good tokens. That is where the run ended (true reward about $-11.9$), while the learned reward was at its highest.
+#
+# **Rubric (1 point).** 0.5: the learned weights (good tokens positive, X strongly negative) and that counts cannot represent order; 0.5: the maximiser of a linear count reward repeats the best token, which is exactly the stutter $r^\star$ penalises (a number for its true reward is a plus). "The model overfits" without the order argument earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-yardstick-question"
+# 2. The label-noise ceiling is below 1 even for a perfect model. Why is *ordering accuracy* against $r^\star$ the better yardstick here, and why can't a real lab measure it?
+
+# %% [markdown] id="reflect-yardstick" nbgrader={"grade": true, "grade_id": "reflect-yardstick", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Label accuracy mixes two things: the model's errors and the coin flips in the labels. Even $r^\star$ itself scores only the ceiling, 0.910 here. A model near the ceiling (the bigram model with 5000 pairs: label accuracy 0.903) is therefore almost perfect, but the number does not say so, and differences between good models shrink into the noise. Ordering accuracy compares the model with $r^\star$ directly on untied pairs, so a perfect model scores 1: the same model scores 0.972, and the gap to 1 is its own error. It measures what we actually want, the reward the labels were noisy samples of. A real lab has no $r^\star$, only more noisy human labels. It can measure agreement with held-out labels and estimate the ceiling from how often annotators agree with each other, but never the ordering against the latent preference itself.
+#
+# **Rubric (1 point).** 0.5: label accuracy is capped by label noise (even the true reward reaches only the ceiling), while ordering accuracy isolates the model's error; 0.5: a real lab lacks the true reward, so it can only compare with noisy labels (inter-annotator agreement as the ceiling). Saying only "ordering accuracy is higher" earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-ensemble-question"
+# 3. All five ensemble members share the same blind spot (none can see order). What kind of uncertainty can an ensemble detect, and what kind can it never detect?
+
+# %% [markdown] id="reflect-ensemble" nbgrader={"grade": true, "grade_id": "reflect-ensemble", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** An ensemble detects *epistemic* uncertainty that comes from limited data. Where the 300 pairs say little, for instance about rare tokens or about sequences unlike the training data, the bootstrap fits disagree and the std penalty pushes the policy away from those sequences. It can never detect an error that every member makes in the same way: a *systematic* error of the shared model class (misspecification). No bag-of-tokens member can see order, so all five agree that `+2 +2 +2 ...` is excellent: every member's mean says so. The penalty can only scale with their disagreement about the *weight* of token 2. That disagreement grows with how often the token is repeated, since the std of a count-weighted sum scales with the count, but it carries no information about order. Whatever protection the penalty gave in this run (final true reward about $-2.2$ against $-11.9$ for one model) came from that disagreement, not from seeing the stutter. That is why it held for only some seeds and the claim is reported, not asserted. Fixing a shared blind spot needs a richer model class (bigrams), a KL leash, or more diverse members.
+#
+# **Rubric (1 point).** 0.5: detects disagreement from limited or bootstrap-varied data (epistemic, variance); 0.5: cannot detect a bias shared by all members (misspecification or a common blind spot: here order), because the members agree about it. "Ensembles detect all uncertainty" or "aleatoric label noise" as the detectable kind earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Gao, Schulman & Hilton (2022) for the functional form of over-optimisation; Coste et al. (2023) and Eisenstein et al., *Helping or Herding? Reward Model Ensembles Mitigate but do not Eliminate Reward Hacking* (2023, arXiv:2312.09244); Zhang et al., *Ctrl-U* (2024).

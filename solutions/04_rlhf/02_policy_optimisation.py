@@ -1,11 +1,12 @@
 # %% [markdown] id="card"
-# # Policy optimisation under a KL leash: REINFORCE, RLOO, RAFT, curated self-training and dataset resets
+# # Policy optimisation under a KL leash: REINFORCE, RLOO, PPO, RAFT, curated self-training and dataset resets
 #
-# **Papers:** A. Ahmadian et al., *Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs* (RLOO, 2024, arXiv:2402.14740); K. Chen et al., *Reinforcement Learning for Long-Horizon Interactive LLM Agents* (LOOP, 2025, arXiv:2502.01600); H. Dong et al., *RAFT: Reward rAnked FineTuning for Generative Foundation Model Alignment* (2023, arXiv:2304.06767); D. Ferbach, Q. Bertrand, A. J. Bose, G. Gidel, *Self-Consuming Generative Models with Curated Data Provably Optimize Human Preferences* (2024, arXiv:2407.09499); J. D. Chang et al., *Dataset Reset Policy Optimization for RLHF* (DR-PO, 2024, arXiv:2404.08495).
+# **Papers:** A. Ahmadian et al., *Back to Basics: Revisiting REINFORCE Style Optimization for Learning from Human Feedback in LLMs* (RLOO, 2024, arXiv:2402.14740); K. Chen et al., *Reinforcement Learning for Long-Horizon Interactive LLM Agents* (LOOP, 2025, arXiv:2502.01600); H. Dong et al., *RAFT: Reward rAnked FineTuning for Generative Foundation Model Alignment* (2023, arXiv:2304.06767); D. Ferbach, Q. Bertrand, A. J. Bose, G. Gidel, *Self-Consuming Generative Models with Curated Data Provably Optimize Human Preferences* (2024, arXiv:2407.09499); J. D. Chang et al., *Dataset Reset Policy Optimization for RLHF* (DR-PO, 2024, arXiv:2404.08495); J. Schulman, F. Wolski, P. Dhariwal, A. Radford, O. Klimov, *Proximal Policy Optimization Algorithms* (PPO, 2017, arXiv:1707.06347).
 #
 # **Learning objectives**
 # - write the KL-regularised RLHF objective and estimate its KL term from samples (two estimators);
-# - implement the leave-one-out baseline of RLOO / LOOP and measure how much it cuts gradient variance;
+# - implement the leave-one-out baseline of RLOO / LOOP, prove it unbiased, and measure how much it cuts gradient variance;
+# - implement PPO's clipped surrogate with a value baseline and run it side by side with REINFORCE and RLOO;
 # - implement RAFT's best-of-K selection and see its entropy collapse without a KL leash;
 # - run curated self-training and dataset resets, and compare every method on one reward–KL plot with win rates.
 #
@@ -13,9 +14,9 @@
 #
 # **Read ahead:** `paperlab preview 04_rlhf/02_policy_optimisation` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
 #
-# **Time:** 45 min
+# **Time:** 60 min
 #
-# **Points:** 9 (four autograded exercises)
+# **Points:** 15 (five autograded exercises, 12 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** with a reward in hand, simple REINFORCE-style methods with a leave-one-out baseline (RLOO, LOOP) raise the reward under a KL leash without a value network; reward-ranked fine-tuning (RAFT) and curated retraining also raise it, but without the leash RAFT collapses the policy's entropy.
 
@@ -37,6 +38,7 @@ from utils.plotting import label, show, subplots
 from utils.rlhf import (
     SEQ_LEN,
     GRUPolicy,
+    PromptValue,
     ToyWorld,
     clone_policy,
     decode,
@@ -56,6 +58,7 @@ generator = setup_lesson(
 )
 PROMPT_LEN = 2  # a "prompt" is the first two tokens of a reference sample; the policy writes the other 8
 BETA = 0.5  # strength of the KL leash
+CLIP_EPS, PPO_EPOCHS, VALUE_LR = 0.2, 4, 0.05  # PPO: clip range, gradient steps per batch of rollouts, value step size
 world = ToyWorld(SEED)
 reference = frozen(reference_policy(world))
 print(f"KL strength beta={BETA}")
@@ -195,6 +198,12 @@ print(f"reference: true reward {base['reward']:+.2f}, entropy {base['entropy']:.
 #
 # No value network is needed — the other samples *are* the value estimate.
 #
+# **Why the baseline adds no bias.** Fix a prompt. Its $K$ completions are drawn independently, so $b_i = \frac{1}{K-1}\sum_{j\ne i} R_j$ is a function of the *other* samples only and is independent of $y_i$. The expectation of a product of independent factors factorises (all expectations given the prompt):
+#
+# $$\mathbb{E}\big[(R_i - b_i)\,\nabla\log\pi_\theta(y_i)\big] = \mathbb{E}\big[R_i\,\nabla\log\pi_\theta(y_i)\big] - \mathbb{E}[b_i]\;\mathbb{E}\big[\nabla\log\pi_\theta(y_i)\big],$$
+#
+# and the score has mean zero: $\mathbb{E}_{y\sim\pi_\theta}[\nabla\log\pi_\theta(y)] = \sum_y \pi_\theta(y)\,\frac{\nabla\pi_\theta(y)}{\pi_\theta(y)} = \nabla\sum_y\pi_\theta(y) = \nabla 1 = 0$. So the second term vanishes and the estimator keeps the REINFORCE mean; only its variance changes. (Including $R_i$ in its own baseline, as the plain group mean does, breaks the independence: it scales the expected gradient by $(K-1)/K$.) Here the $R_j$ enter the loss as constants: the KL part $-\beta\ell_j$ is computed without gradient.
+#
 # **Implement** `rloo_advantages(rewards)`: `rewards` is a float tensor `(P, K)` (row = prompt, column = completion); return the `(P, K)` advantages, in the dtype of `rewards` (compute in that precision). Raise `ValueError` if `K < 2`. The advantages must stay differentiable with respect to `rewards` (its KL part $-\beta\ell_i$ can carry gradients); leave `rewards` unchanged.
 #
 # *Hint:* the sum of the others is `row_sum - R_i`.
@@ -257,6 +266,8 @@ for _bad in (torch.ones(3, 1, dtype=torch.float64), torch.ones(2, 0)):
 
 # %% [markdown] id="variance-experiment"
 # ### How much does the baseline buy?
+#
+# *Where the paper says it:* this measures, in miniature, the reason Ahmadian et al. (2024) give for RLOO's baseline (their discussion of variance reduction without a learned critic, as we read it), in the form of Kool et al. (2019): the other samples of a prompt are a free baseline.
 #
 # At the reference policy, we draw 20 independent batches and compute the policy-gradient estimate of each, with and without the leave-one-out baseline. The total variance of the estimate (summed over all parameters) is the noise each method must average out.
 
@@ -431,8 +442,135 @@ for _lo, _hi in ((5, 4), (9, 2)):
     assert_raises(ValueError, reset_starts, _pref, 4, _lo, _hi, torch.Generator().manual_seed(0))
 ### END HIDDEN TESTS
 
+# %% [markdown] id="ppo-background"
+# ## Exercise 5 — PPO's clipped surrogate with a value baseline (3 points)
+#
+# PPO (Schulman et al., 2017) is the method RLOO was written against. It differs from REINFORCE in two ways. First, a learned **value** $V(x)$ replaces the leave-one-out baseline: the advantage is $A = R - V(x)$. Second, it reuses each batch of rollouts for several gradient steps. After the first step the samples no longer come from the current policy $\pi_\theta$ but from the policy $\pi_{\text{old}}$ that generated them, so the gradient is weighted by the ratio $\rho = \pi_\theta(y)/\pi_{\text{old}}(y)$. To stop the policy from drifting far from the data in one batch, the surrogate is **clipped**:
+#
+# $$\mathcal{L}(\theta, \phi) = -\frac{1}{N}\sum_{i}\min\big(\rho_i A_i,\ \mathrm{clip}(\rho_i, 1-\varepsilon, 1+\varepsilon)\,A_i\big) \;+\; c\,\frac{1}{N}\sum_i \big(V_\phi(x_i) - R_i\big)^2 .$$
+#
+# **Implement** `ppo_loss(logp, logp_old, rewards, values, clip_eps=0.2, value_coef=0.5)`: four `(N,)` float tensors. `logp` holds $\log\pi_\theta(y_i)$ (with gradients), `logp_old` holds $\log\pi_{\text{old}}(y_i)$, `rewards` holds $R_i$ and `values` holds $V_\phi(x_i)$ (with gradients). Return the scalar $\mathcal{L}$ above, in the inputs' dtype (compute in that precision). The rules the tests check:
+# - $\rho_i = \exp(\log\pi_\theta(y_i) - \log\pi_{\text{old}}(y_i))$, computed from that difference;
+# - the advantage $A_i = R_i - V_\phi(x_i)$ is a constant of the policy term: the policy term sends no gradient to `values`, which are trained by the value term only;
+# - `logp_old` is a constant: no gradient may reach it, even if it requires one;
+# - gradients must reach `logp` (through the policy term) and `values` (through the value term), and they must be exactly those of $\mathcal{L}$ as written. Where $\rho_i$ equals $1-\varepsilon$ or $1+\varepsilon$ exactly, the two terms of the min are equal, and the gradient is that of $\rho_i A_i$. The clip removes a sample's gradient only strictly outside $[1-\varepsilon, 1+\varepsilon]$;
+# - raise `ValueError` unless $0 < \varepsilon < 1$; leave the inputs unchanged.
+#
+# *Hint (no code here):* for $A > 0$ and for $A < 0$ separately, work out which of the two terms the min picks when $\rho$ is above $1+\varepsilon$, inside the interval, and below $1-\varepsilon$. For each case, ask whether that term still depends on $\theta$. You will see that the clip is one-sided, and that it only ever removes the incentive to move further.
+
+# %% id="ppo-answer" nbgrader={"grade": false, "grade_id": "ppo-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def ppo_loss(logp: torch.Tensor, logp_old: torch.Tensor, rewards: torch.Tensor, values: torch.Tensor,
+             clip_eps: float = 0.2, value_coef: float = 0.5) -> torch.Tensor:
+    """PPO's clipped surrogate (advantage = rewards - values, constant) plus value_coef times the value MSE."""
+    ### BEGIN SOLUTION
+    if not 0 < clip_eps < 1:
+        raise ValueError(f"clip_eps must lie in (0, 1), got {clip_eps}")
+    advantages = (rewards - values).detach()
+    ratio = torch.exp(logp - logp_old.detach())
+    surrogate = torch.minimum(ratio * advantages, torch.clamp(ratio, 1 - clip_eps, 1 + clip_eps) * advantages)
+    return -surrogate.mean() + value_coef * (values - rewards).square().mean()
+    ### END SOLUTION
+
+
+# %% id="ppo-tests" nbgrader={"grade": true, "grade_id": "ppo-tests", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+_z = torch.zeros(3)
+_loss = ppo_loss(_z, _z, torch.tensor([1.0, -2.0, 4.0]), _z)
+assert _loss.dim() == 0, f"return a scalar, got shape {tuple(_loss.shape)}"
+assert abs(_loss.item() - (-1.0 + 0.5 * 7.0)) < 1e-6, \
+    f"ratio 1, V = 0: -mean(A) + 0.5 * mean(R^2) = -1 + 3.5, got {_loss.item()}"
+_two = torch.tensor([math.log(2.0)])  # ratio 2, far above 1 + eps
+_up = ppo_loss(_two, torch.zeros(1), torch.ones(1), torch.zeros(1), clip_eps=0.2, value_coef=0.0)
+assert abs(_up.item() + 1.2) < 1e-6, f"A = +1, ratio 2: min(2, 1.2) = 1.2, loss -1.2; got {_up.item()}"
+_down = ppo_loss(_two, torch.zeros(1), -torch.ones(1), torch.zeros(1), clip_eps=0.2, value_coef=0.0)
+assert abs(_down.item() - 2.0) < 1e-6, f"A = -1, ratio 2: min(-2, -1.2) = -2, loss +2 (clip the ratio, not the advantage); got {_down.item()}"
+_lp, _old = torch.zeros(2, requires_grad=True), torch.zeros(2, requires_grad=True)
+_v = torch.tensor([0.5, -0.5], requires_grad=True)
+ppo_loss(_lp, _old, torch.tensor([1.0, 1.0]), _v).backward()
+assert _old.grad is None or not _old.grad.any(), "logp_old is a constant: no gradient may reach it"
+assert _lp.grad is not None and _lp.grad.abs().sum() > 0, "gradients must reach logp"
+assert torch.allclose(_v.grad, torch.tensor([-0.25, -0.75])), \
+    f"values get the gradient of the value term only (A is a constant): 0.5 * 2 (V - R) / N, got {_v.grad.tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_raises, assert_unchanged, assert_values
+
+
+def _ppo_exact(lp, lo, r, v, eps, c):
+    """Independent formulation, sample by sample in Python floats: the case analysis of the min."""
+    terms, sq = [], []
+    for a, b, rew, val in zip(lp.tolist(), lo.tolist(), r.tolist(), v.tolist()):
+        ratio, adv = math.exp(a - b), rew - val
+        if adv > 0 and ratio > 1 + eps:
+            terms.append(-(1 + eps) * adv)
+        elif adv < 0 and ratio < 1 - eps:
+            terms.append(-(1 - eps) * adv)
+        else:
+            terms.append(-ratio * adv)
+        sq.append((val - rew) ** 2)
+    return torch.tensor(math.fsum(terms) / len(terms) + c * math.fsum(sq) / len(sq), dtype=torch.float64)
+
+
+def _ppo_masked(lp, lo, r, v, eps, c):
+    """Independent formulation for gradients: a mask of the clipped samples, whose gradient is exactly 0."""
+    adv = (r - v).detach()
+    ratio = torch.exp(lp - lo.detach())
+    clipped = ((adv > 0) & (ratio.detach() > 1 + eps)) | ((adv < 0) & (ratio.detach() < 1 - eps))
+    bound = torch.where(adv > 0, torch.full_like(adv, 1 + eps), torch.full_like(adv, 1 - eps))
+    policy = torch.where(clipped, -bound * adv, -ratio * adv)
+    return policy.mean() + c * ((v - r) ** 2).mean()
+
+
+def _check(lp, lo, r, v, eps, c, what):
+    _got = assert_unchanged(ppo_loss, lp, lo, r, v, eps, c)  # must not write into its arguments
+    assert_values(_got, _ppo_exact(lp, lo, r, v, eps, c).to(lp.dtype), what=f"the PPO loss ({what})")
+    assert_grads_match(lambda a, b, d: ppo_loss(a, lo, b, d, eps, c), lambda a, b, d: _ppo_masked(a, lo, b, d, eps, c),
+                       lp, r, v, argnums=(0, 2), what=f"ppo_loss ({what}): gradients to logp and values")
+    _old = lo.clone().requires_grad_()
+    _lp = lp.clone().requires_grad_()
+    ppo_loss(_lp, _old, r, v, eps, c).backward()
+    assert _old.grad is None or not _old.grad.any(), f"{what}: logp_old is a constant, but a gradient reached it"
+
+
+_g = torch.Generator().manual_seed(25)
+for _n, _spread, _eps, _c in ((1, 0.1, 0.2, 0.5), (9, 0.3, 0.2, 0.5), (64, 1.0, 0.1, 1.0), (40, 0.05, 0.3, 0.0), (12, 2.0, 0.5, 2.0)):
+    _lo = torch.randn(_n, generator=_g, dtype=torch.float64) * 3 - 20  # negative sequence log-probs
+    _lp = _lo + torch.randn(_n, generator=_g, dtype=torch.float64) * _spread  # ratios inside and outside the interval
+    _r = torch.randn(_n, generator=_g, dtype=torch.float64) * 2  # negative and positive advantages
+    _v = torch.randn(_n, generator=_g, dtype=torch.float64)
+    _check(_lp, _lo, _r, _v, _eps, _c, f"N={_n}, eps={_eps}, c={_c}")
+# ties: A = 0 exactly, ratio = 1 exactly, rewards tied
+_t = torch.tensor([-3.0, -3.0, -1.5, -1.5, -7.0], dtype=torch.float64)
+_check(_t, _t.clone(), torch.tensor([1.0, 1.0, -2.0, 0.5, 0.5], dtype=torch.float64),
+       torch.tensor([1.0, 0.0, -2.0, 0.5, 1.5], dtype=torch.float64), 0.2, 0.5, "ties: ratio 1, some A = 0")
+
+
+def _boundary_case(sign, lo):
+    """logp whose first ratio exp(logp - lo) is exactly 1 + eps (sign > 0) or 1 - eps (sign < 0), and that eps."""
+    for _d in (0.1, 0.2, 0.15, 0.25, 0.3, 0.05, 0.12, 0.18):
+        _lp = lo + sign * torch.tensor([_d, _d, _d / 2, -_d, 3 * _d], dtype=torch.float64)
+        _edge = torch.exp(_lp - lo)[0].item()
+        _eps = abs(_edge - 1)
+        if _edge == math.exp(_lp[0].item() - lo[0].item()) and (1 + _eps if sign > 0 else 1 - _eps) == _edge:
+            return _lp, _eps
+    raise RuntimeError("no exact boundary case")
+
+
+_lo = torch.tensor([-4.0, -9.0, -2.0, -6.0, -3.0], dtype=torch.float64)
+for _sign in (1, -1):
+    _lp, _eps = _boundary_case(_sign, _lo)
+    for _adv_sign in (1.0, -1.0):  # positive and negative advantages on the boundary (samples 0 and 1: same ratio, both signs)
+        _r = torch.tensor([_adv_sign * 1.5, -_adv_sign * 0.5, 0.7, -0.3, _adv_sign * 2.0], dtype=torch.float64)
+        _check(_lp, _lo, _r, torch.zeros(5, dtype=torch.float64), _eps, 0.5,
+               f"ratio exactly 1 {'+' if _sign > 0 else '-'} eps, advantage sign {_adv_sign:+.0f}")
+_args = [torch.randn(6, generator=_g, dtype=torch.float64) - 5 for _ in range(4)]
+assert_values(ppo_loss(*[a.float() for a in _args], 0.2, 0.5), _ppo_exact(*_args, 0.2, 0.5).float(), what="float32 inputs")
+assert_values(ppo_loss(*_args), _ppo_exact(*_args, 0.2, 0.5), what="the defaults clip_eps=0.2, value_coef=0.5")
+for _bad in (0.0, 1.0, -0.1, 1.5):
+    assert_raises(ValueError, ppo_loss, *_args, _bad)
+### END HIDDEN TESTS
+
 # %% [markdown] id="methods"
-# ## Five ways to use a reward
+# ## Six ways to use a reward
 #
 # All methods start from $\pi_{\text{ref}}$, take `STEPS` Adam steps on batches of `PROMPTS` prompts, and are evaluated every few steps on fresh prompts.
 #
@@ -441,13 +579,17 @@ for _lo, _hi in ((5, 4), (9, 2)):
 # | REINFORCE | $K$ completions per prompt, gradient $\frac{1}{N}\sum R_i \nabla\log\pi(y_i)$, no baseline | $\beta$ in $R$ |
 # | RLOO / LOOP | the same with leave-one-out advantages (Exercise 2) | $\beta$ in $R$ |
 # | DR-PO | RLOO, but each group of $K$ starts from a reset state: a prefix of a preferred response (Exercise 4) | $\beta$ in $R$ |
+# | PPO | $K$ completions per prompt, then `PPO_EPOCHS` steps of the clipped surrogate (Exercise 5) on the same batch, with a learned value $V(x)$ of the prompt (a linear model of its tokens, `PromptValue`) as the baseline | $\beta$ in $R$, and the clip |
 # | RAFT | best of $K$ per prompt (Exercise 3), one SFT step on the kept samples | none |
 # | curated self-training | 2 completions per prompt, a simulated user keeps one with Bradley–Terry probability $\sigma(r_a - r_b)$, one SFT step | none |
 #
 # Ferbach et al. (2024) prove that retraining on curated samples maximises the expected reward, like an implicit preference optimisation, and that mixing in real data keeps it stable; we run the pure loop.
+#
+# *Where the papers say it:* this is, in miniature, the head-to-head comparison of Ahmadian et al. (2024): RLOO against vanilla policy gradient, PPO and RAFT under one KL-penalised reward. Their abstract states that the REINFORCE-style variants beat PPO and the "RL-free" methods; their figures are GPT-4 win rates on TL;DR and Anthropic-HH (as we read it), and we replace them with win rates against the reference under $r^\star$. RAFT's best-of-$K$-then-SFT loop is the algorithm of Dong et al. (2023), whose LLaMA-7B / HH-RLHF experiment compares it with PPO on reward, as we read it. The DR-PO row repeats the comparison of Chang et al. (2024) (DR-PO against PPO and DPO on TL;DR and HH, by GPT-4 win rate, per their abstract) with RLOO in PPO's place. PPO itself is run in the next experiment.
 
 # %% id="train"
 preferred = world.preference_pairs(3000, generator).chosen  # the offline data set DR-PO resets to
+ppo_clipped = []  # per PPO gradient step: the fraction of samples whose ratio the clip removed
 
 
 def sft_step(policy, opt, tokens, mask):
@@ -462,6 +604,9 @@ def train(method: str, beta: float = BETA, steps: int = STEPS, lr: float = 1e-3,
     """Optimise a copy of the reference with `method`; returns (policy, history of n_evals + 1 evaluations)."""
     policy = clone_policy(reference)
     opt = torch.optim.Adam(policy.parameters(), lr=lr)
+    if method == "PPO":  # the value baseline V(x) is trained with the policy, by the value term of the loss
+        value = PromptValue(PROMPT_LEN)
+        opt.add_param_group({"params": list(value.parameters()), "lr": VALUE_LR})
     eval_steps = {round(i * steps / n_evals) for i in range(n_evals + 1)} if n_evals else set()
     history = []
     for step in progress(range(steps + 1), desc=method):
@@ -481,6 +626,23 @@ def train(method: str, beta: float = BETA, steps: int = STEPS, lr: float = 1e-3,
                 second = (torch.rand(PROMPTS, generator=generator) >= torch.sigmoid(pair[:, 0] - pair[:, 1])).long()
                 kept = y.view(PROMPTS, 2, -1)[torch.arange(PROMPTS), second]
             sft_step(policy, opt, kept, mask[: PROMPTS])
+            continue
+        if method == "PPO":  # one batch of rollouts, PPO_EPOCHS clipped steps on it
+            starts = sample_prompts(PROMPTS).repeat_interleave(K, dim=0)
+            y, mask = rollout(policy, starts, torch.full((PROMPTS * K,), PROMPT_LEN))
+            with torch.no_grad():
+                logp_old = (policy.token_logprobs(y) * mask).sum(1)
+                k1, _ = kl_estimates(logp_old, (reference.token_logprobs(y) * mask).sum(1))
+            penalised = true_reward(y) - beta * k1
+            for _ in range(PPO_EPOCHS):
+                logp, values = (policy.token_logprobs(y) * mask).sum(1), value(y)
+                with torch.no_grad():  # how often the clip binds: the sample's gradient is then exactly 0
+                    ratio, adv = torch.exp(logp - logp_old), penalised - values
+                    ppo_clipped.append((((adv > 0) & (ratio > 1 + CLIP_EPS)) | ((adv < 0) & (ratio < 1 - CLIP_EPS))).float().mean().item())
+                loss = ppo_loss(logp, logp_old, penalised, values, CLIP_EPS)
+                opt.zero_grad()
+                loss.backward()
+                opt.step()
             continue
         if method == "DR-PO":
             starts, lens = reset_starts(preferred, PROMPTS, PROMPT_LEN, SEQ_LEN - 1, generator)
@@ -527,10 +689,41 @@ for name, f in final.items():
 for name in ("RLOO", "RAFT"):
     print(f"{name} samples:", *decode(runs[name][0].sample(2, generator)), sep="\n  ")
 
+# %% [markdown] id="ppo-experiment"
+# ## Experiment — PPO side by side with REINFORCE and RLOO
+#
+# *Where the paper says it:* Ahmadian et al. (2024) compare PPO with vanilla policy gradient and RLOO on the same reward, by GPT-4 win rate (as we read it). Their abstract argues that many of PPO's components are unnecessary in RLHF, where the policy starts from a good SFT model. Here PPO gets the same rollouts per step as RLOO: `PROMPTS` prompts and `K` completions each. It takes `PPO_EPOCHS` = 4 clipped steps on each batch where RLOO takes one, and its baseline is a learned value of the prompt instead of the other completions. We compare the three on the KL-regularised objective $\mathbb{E}[r] - \beta\,\mathrm{KL}$ that all of them maximise. (PPO runs after every other method, so the figures above do not depend on it.)
+
+# %% id="ppo-run"
+runs["PPO"] = train("PPO")
+final["PPO"] = runs["PPO"][1][-1]
+objective = {name: final[name]["reward"] - BETA * final[name]["kl"] for name in ("REINFORCE", "RLOO", "PPO")}
+
+fig, axes = subplots(ncols=2)
+for name in ("REINFORCE", "RLOO", "PPO"):
+    hist = runs[name][1]
+    axes[0].plot([h["step"] for h in hist], [h["reward"] - BETA * h["kl"] for h in hist], marker="o", ms=3, label=name)
+    axes[1].plot([h["kl"] for h in hist], [h["reward"] for h in hist], marker="o", ms=3, label=name)
+axes[0].axhline(base["reward"], color="k", lw=0.8, ls="--", label="reference")
+axes[1].axhline(base["reward"], color="k", lw=0.8, ls="--", label="reference")
+label(axes[0], "The KL-regularised objective during training", "step", r"mean true reward $- \beta\,$KL")
+label(axes[1], "Reward-KL trajectories", "KL(policy || reference), nats", "mean true reward")
+show(fig)
+print(f"{'method':>10} {'reward':>7} {'KL k1':>6} {'r - beta KL':>11} {'entropy':>7} {'win rate':>8}")
+for name in ("REINFORCE", "RLOO", "PPO"):
+    f = final[name]
+    print(f"{name:>10} {f['reward']:+7.2f} {f['kl']:6.2f} {objective[name]:+11.2f} {f['entropy']:7.1f} {f['win']:8.2f}")
+clip_share = sum(ppo_clipped) / len(ppo_clipped)
+late_share = sum(ppo_clipped[PPO_EPOCHS - 1::PPO_EPOCHS]) / len(ppo_clipped[PPO_EPOCHS - 1::PPO_EPOCHS])
+print(f"PPO: the clip removed the gradient of {clip_share:.1%} of the samples per step on average "
+      f"({late_share:.1%} on the last of the {PPO_EPOCHS} steps on each batch; 0% on the first, where the ratio is 1)")
+
 # %% [markdown] id="claim-intro"
 # ## Claim check
 #
 # The figures measured above, next to the papers' claims. In a full run each claim is asserted; with `SMOKE=True` the runs are too short, so the cell only reports. Win rates are against the reference on the same prompts (ties count one half).
+#
+# Two comparisons are reported, not asserted. DR-PO against RLOO is one. The other is RLOO against PPO: Ahmadian et al. find that RLOO beats PPO, but here it does not. Over seeds 0-4, PPO ended 0.11 to 0.27 *ahead* of RLOO on $\mathbb{E}[r] - \beta\,\mathrm{KL}$ in every seed, with four gradient steps per batch of rollouts where RLOO takes one. Those steps make PPO faster per rollout (in the plot above it levels off by step 40, RLOO by about step 100), but the final gap is small next to what either method gained over the reference (5 to 6 on the same scale), so we report it and do not claim either ordering. PPO beating the reference held with a wide margin in all five seeds (true reward at least 5.5 above the threshold, win rate 0.98 or more), and is asserted.
 
 # %% id="claim-check" tags=["claim-check"]
 leashed = ("REINFORCE", "RLOO", "DR-PO")
@@ -553,12 +746,49 @@ claim("curation-optimises", paper="retraining on curated samples increases the e
 print(f"[dr-po] paper: resets to preferred prefixes improve sample efficiency over PPO/RLOO (Chang et al., 2024) | here: "
       f"DR-PO {final['DR-PO']['reward']:+.2f} vs RLOO {final['RLOO']['reward']:+.2f} true reward after {STEPS} steps "
       "(reported, not asserted: in this 16-token world good completions are easy to find by sampling)")
+claim("ppo-beats-reference", paper="PPO with a learned value baseline and a clipped surrogate raises the reward under a KL penalty (Schulman et al., 2017)",
+      here=f"true reward {final['PPO']['reward']:+.2f} vs {base['reward']:+.2f}, win rate {final['PPO']['win']:.2f} at KL {final['PPO']['kl']:.1f}",
+      checks=[above(final["PPO"]["reward"], base["reward"] + 2), above(final["PPO"]["win"], 0.8)], smoke=SMOKE)
+claim("rloo-vs-ppo", paper="RLOO outperforms PPO without a value network (Ahmadian et al., 2024)",
+      here=f"KL-regularised objective r - beta KL: RLOO {objective['RLOO']:+.2f}, PPO {objective['PPO']:+.2f}, "
+           f"REINFORCE {objective['REINFORCE']:+.2f} (reward {final['RLOO']['reward']:+.2f} / {final['PPO']['reward']:+.2f} "
+           f"/ {final['REINFORCE']['reward']:+.2f}); the clip removed {clip_share:.1%} of the sample gradients per PPO step",
+      checks=[above(objective["RLOO"], objective["PPO"])], smoke=SMOKE,
+      asserted=False)  # seeds 0-4: PPO ended 0.11 to 0.27 ahead of RLOO on r - beta KL in every seed (the paper's ordering does not reproduce)
 
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. REINFORCE without a baseline still learned here. Why does Adam hide part of the variance problem — and what would you see with plain SGD, or with rewards that are all large and positive?
-# 2. RAFT and curated self-training optimise the reward without any KL term. Which part of the loop would you change to put a leash back (hint: Ferbach et al. mix in real data)?
-# 3. DR-PO starts rollouts from states the policy would rarely visit. In what kind of task — long answers, sparse rewards — would that matter much more than in our 10-token world?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
-# **Further reading:** Williams (1992), *Simple statistical gradient-following algorithms*; Kool, van Hoof & Welling, *Buy 4 REINFORCE Samples, Get a Baseline for Free!* (2019); Schulman's note *Approximating KL Divergence* (2020) for $k_1, k_2, k_3$.
+# 1. REINFORCE without a baseline still learned here, about as well as RLOO. Why does Adam hide part of the variance problem, and what would you expect with plain SGD, or with rewards that are all large and positive?
+
+# %% [markdown] id="reflect-adam" nbgrader={"grade": true, "grade_id": "reflect-adam", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Adam divides each parameter's step by a running root-mean-square of its gradients. The step size is therefore about the learning rate whatever the gradient's scale, and the momentum averages the noise over many batches. A noisier gradient mostly makes the steps less well aimed; it does not make them larger. With plain SGD the step is the learning rate times the raw noisy estimate. The learning rate must then shrink with the noise to stay stable, and without a baseline learning would be visibly slower. If every reward is shifted up by a large constant $c$, the no-baseline estimate gains the term $c\sum_i\nabla\log\pi(y_i)$. Its mean is zero, but its variance grows like $c^2$: every sampled sequence is pushed up, and only the small differences between the pushes carry signal. The variance experiment shows the effect at the reference, where the mean reward is about $-4$: the leave-one-out baseline cuts the total variance by about $1.8\times$, roughly $1 + \text{mean}^2/\text{var}$. A baseline removes exactly this offset, and with large rewards the ratio would grow like $c^2$.
+#
+# **Rubric (1 point).** 0.5: Adam's per-parameter normalisation (and momentum) makes the step size insensitive to the gradient's scale, so the extra variance costs less than with SGD; 0.5: a common reward offset adds a zero-mean term whose variance grows with the square of the offset, which a baseline removes (citing the measured ratio is a plus). Saying that the baseline "changes the expected gradient" earns 0: it does not, by the derivation above.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-ppo-question"
+# 2. PPO took `PPO_EPOCHS` = 4 clipped steps on every batch where RLOO took one, and it learned a value baseline. Yet it ended close to RLOO. Using the case analysis of Exercise 5, say what the clip does to a sample once its ratio has left $[1-\varepsilon, 1+\varepsilon]$ in the direction its advantage pushes. Then say why, in this task, neither the extra steps nor the critic buy much (the argument of Ahmadian et al.).
+
+# %% [markdown] id="reflect-ppo" nbgrader={"grade": true, "grade_id": "reflect-ppo", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** For $A > 0$ the min picks the clipped term $(1+\varepsilon)A$ once $\rho > 1+\varepsilon$. For $A < 0$ it picks $(1-\varepsilon)A$ once $\rho < 1-\varepsilon$. Both are constants in $\theta$, so that sample's gradient becomes exactly zero. In the other direction the unclipped term $\rho A$ stays in force, so a step that made a sample worse can always be undone. The clip therefore caps how much each batch can move the policy: after the first steps of an epoch the samples that moved the most stop contributing, and the remaining epochs add only a bounded amount. Our task is a bandit: one reward per completed sequence, rollouts from a policy that starts at a good reference and moves a few nats of KL per run. The policy stays near its data, so the ratios rarely leave the interval: the clip removed the gradient of only about 2-3% of the samples per step (8-9% on the last of the four steps). What the four steps per batch do buy is speed per rollout: in the plot (seed 0) PPO is near its final objective by step 40, where RLOO needs about 100 steps. Both then level off at almost the same value, as expected when both approach the maximiser of the same KL-regularised objective. A learned $V(x)$ of a two-token prompt is also no better a baseline than the other $K-1$ completions of the *same* prompt, which RLOO gets for free. So PPO ended only slightly ahead of RLOO on $\mathbb{E}[r] - \beta\,\mathrm{KL}$ (0.11 to 0.27 over seeds 0-4, against a gain of 5 to 6 over the reference), and the paper's ordering (RLOO ahead) does not show here. This is the paper's point that PPO's machinery was built for a harder regime than RLHF.
+#
+# **Rubric (1 point).** 0.5: the clip zeroes the gradient of a sample only when its ratio has moved past $1\pm\varepsilon$ in the direction its advantage favours (one-sided; the other direction is not clipped); 0.5: in this near-on-policy, one-reward-per-sequence setting the clip rarely binds and the group of $K$ completions is already a good baseline, so PPO's extras change the speed (reuse of each batch) more than the end point. "PPO is worse because it clips the advantage" earns 0: it clips the ratio.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-leash-question"
+# 3. RAFT and curated self-training optimise the reward without any KL term, and RAFT's entropy collapsed. Which part of the loop would you change to put a leash back? (Hint: Ferbach et al. mix in real data.)
+
+# %% [markdown] id="reflect-leash" nbgrader={"grade": true, "grade_id": "reflect-leash", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The fine-tuning step is where the policy is pulled, so the leash goes there or into the selection. (a) Mix data into each SFT batch that does not come from the current policy: reference samples or the original real data. This is the stabilisation Ferbach et al. prove for retraining on curated data. The policy is then pulled back towards the reference distribution every step, and cannot collapse onto the best-of-$K$ mode. (b) Add a penalty to the SFT loss: a KL term to $\pi_{\text{ref}}$ estimated on the kept samples ($k_1$ or $k_3$ of Exercise 1), or a weight-space penalty to the reference weights. (c) Rank the $K$ completions by the penalised reward $r - \beta\log\pi/\pi_{\text{ref}}$ instead of $r$, so that completions the reference finds unlikely are kept less often. Without any of these, RAFT here reached KL 16 nats and an entropy of 6 nats per sequence, against about 19 or more for the leashed methods.
+#
+# **Rubric (1 point).** 0.5: names a concrete change to the SFT data (mix in real or reference data) or to the SFT loss (a KL or weight penalty to the reference); 0.5: says why it restores the leash (a pull towards $\pi_{\text{ref}}$ at every step, or selection that discounts unlikely samples) or ties it to the measured entropy or KL collapse. "Train for fewer steps" alone earns 0.5 at most: it is early stopping, not a leash.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
+# **Further reading:** Williams (1992), *Simple statistical gradient-following algorithms*; Kool, van Hoof & Welling, *Buy 4 REINFORCE Samples, Get a Baseline for Free!* (2019); Schulman's note *Approximating KL Divergence* (2020) for $k_1, k_2, k_3$; Schulman et al., *High-Dimensional Continuous Control Using Generalized Advantage Estimation* (2015, arXiv:1506.02438) for the value baseline PPO normally uses; Chang et al. (2024) on when dataset resets matter (long responses, sparse rewards).

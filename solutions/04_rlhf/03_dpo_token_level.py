@@ -4,7 +4,8 @@
 # **Papers:** R. Rafailov, A. Sharma, E. Mitchell, S. Ermon, C. D. Manning, C. Finn, *Direct Preference Optimization: Your Language Model is Secretly a Reward Model* (2023, arXiv:2305.18290); R. Rafailov, J. Hejna, R. Park, C. Finn, *From r to Q\*: Your Language Model is Secretly a Q-Function* (2024, arXiv:2404.12358); E. Mitchell, *A note on DPO with noisy preferences and relationship to IPO* (2023, the "conservative DPO" label smoothing).
 #
 # **Learning objectives**
-# - derive the DPO loss from the KL-regularised reward objective and implement it, with label smoothing;
+# - derive the DPO loss from the KL-regularised reward objective (the Gibbs variational argument) and implement it, with label smoothing;
+# - compute the optimal KL-regularised policy and its value in closed form, stably;
 # - train a policy straight from preference pairs — no reward model, no sampling — and watch it overfit when pairs are few;
 # - read the *implicit reward* $\beta \log \pi/\pi_{\text{ref}}$ token by token and see it assign credit to the token that deserves it;
 # - search the DPO policy by likelihood (beam search) and compare with sampling.
@@ -13,9 +14,9 @@
 #
 # **Read ahead:** `paperlab preview 04_rlhf/03_dpo_token_level` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
 #
-# **Time:** 45 min
+# **Time:** 55 min
 #
-# **Points:** 10 (four autograded exercises)
+# **Points:** 15 (five autograded exercises, 12 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** DPO optimises the same KL-regularised objective as RLHF without a reward model, and its log-ratio $\beta\log\pi_\theta(y_t\mid y_{<t})/\pi_{\text{ref}}(y_t\mid y_{<t})$ is a per-token credit (an optimal advantage) that sums to the sequence's implicit reward — so the bad token gets the blame, and searching the policy by likelihood improves the reward (Rafailov et al., 2024).
 
@@ -69,7 +70,17 @@ print(f"KL strength beta={BETA}")
 #
 # $$\max_\pi\; \mathbb{E}_{y\sim\pi}\,[r(y)] - \beta\,\mathrm{KL}(\pi\,\|\,\pi_{\text{ref}}).$$
 #
-# Its maximiser has a closed form, $\pi^\star(y) = \pi_{\text{ref}}(y)\,e^{r(y)/\beta}/Z$. Turn it around: *any* policy defines the reward it is optimal for,
+# Its maximiser has a closed form, $\pi^\star(y) = \pi_{\text{ref}}(y)\,e^{r(y)/\beta}/Z$ with $Z = \sum_y \pi_{\text{ref}}(y)\,e^{r(y)/\beta}$.
+#
+# **Why (the Gibbs variational argument).** Take any distribution $\pi$ over the answers that is 0 wherever $\pi_{\text{ref}}$ is (any other $\pi$ has an infinite KL). Sums below run over the answers with $\pi_{\text{ref}}(y) > 0$. By the definition of $\pi^\star$, $r(y) = \beta\log\frac{\pi^\star(y)}{\pi_{\text{ref}}(y)} + \beta\log Z$ for every $y$. Substitute this into the objective and write the KL term as a sum:
+#
+# $$\mathbb{E}_{\pi}[r] - \beta\,\mathrm{KL}(\pi\,\|\,\pi_{\text{ref}}) = \sum_y \pi(y)\Big[\beta\log\frac{\pi^\star(y)}{\pi_{\text{ref}}(y)} + \beta\log Z - \beta\log\frac{\pi(y)}{\pi_{\text{ref}}(y)}\Big] = -\beta\sum_y \pi(y)\log\frac{\pi(y)}{\pi^\star(y)} + \beta\log Z$$
+#
+# $$\qquad = -\beta\,\mathrm{KL}\Big(\pi\;\Big\|\;\frac{\pi_{\text{ref}}\,e^{r/\beta}}{Z}\Big) + \beta\log Z .$$
+#
+# The last term does not depend on $\pi$. A KL divergence is $\ge 0$, with equality only when its two arguments are the same distribution. So $\pi = \pi^\star$ is the unique maximiser, and the maximum value is $\beta\log Z$.
+#
+# Turn it around: *any* policy defines the reward it is optimal for,
 #
 # $$r(y) = \beta \log\frac{\pi(y)}{\pi_{\text{ref}}(y)} + \beta\log Z .$$
 #
@@ -160,6 +171,123 @@ _default = dpo_loss(*_cases[1][0], 0.5)
 assert_values(_default, _dpo_exact(*_cases[1][0], 0.5, 0.0), what="the default label_smoothing = 0")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="closed-form-background"
+# ## Exercise 2 — the optimal policy and its value, in closed form (2 points)
+#
+# The derivation above holds on any finite set of answers. On such a set we can check it numerically.
+#
+# **Implement** `kl_optimal_policy(ref_logprobs, rewards, beta)`. The inputs are two `(M,)` float tensors over $M \ge 1$ answers: `ref_logprobs` holds $\log\pi_{\text{ref}}(y)$ (a normalised distribution; an entry may be $-\infty$ for an answer the reference never gives), and `rewards` holds finite rewards $r(y)$. Return the tuple `(log_pi, value)`:
+# - `log_pi` is the `(M,)` tensor of $\log\pi^\star(y)$ for the maximiser $\pi^\star$ of $\mathbb{E}_\pi[r] - \beta\,\mathrm{KL}(\pi\|\pi_{\text{ref}})$;
+# - `value` is the 0-dim tensor of the maximum of that objective.
+#
+# Both are in the inputs' dtype (compute in that precision). Both must stay finite and accurate when $|r|/\beta$ is large (e.g. $r/\beta = \pm 1000$). `log_pi` is $-\infty$ exactly where $\pi_{\text{ref}}$ is 0. Both must be differentiable with respect to `rewards` and `ref_logprobs`, with finite gradients also where $\pi_{\text{ref}}$ is 0. Raise `ValueError` if `beta <= 0` or if the two shapes differ. Leave the inputs unchanged.
+#
+# *Hint (no code here):* the derivation names $\pi^\star$ and the value of the maximum. The work is to compute them without ever forming $e^{r/\beta}$ or $\log 0$ on its own.
+
+# %% id="closed-form-answer" nbgrader={"grade": false, "grade_id": "closed-form-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def kl_optimal_policy(ref_logprobs: torch.Tensor, rewards: torch.Tensor, beta: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """log pi* = log pi_ref + r / beta - log Z and the optimal value beta log Z of E[r] - beta KL(pi || pi_ref)."""
+    ### BEGIN SOLUTION
+    if beta <= 0:
+        raise ValueError(f"beta must be > 0, got {beta}")
+    if ref_logprobs.shape != rewards.shape:
+        raise ValueError(f"ref_logprobs and rewards must have the same shape, got {tuple(ref_logprobs.shape)} and {tuple(rewards.shape)}")
+    logits = ref_logprobs + rewards / beta
+    log_z = torch.logsumexp(logits, dim=0)
+    return logits - log_z, beta * log_z
+    ### END SOLUTION
+
+
+# %% id="closed-form-tests" nbgrader={"grade": true, "grade_id": "closed-form-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+_ref = torch.log(torch.tensor([0.5, 0.25, 0.25]))
+_lp, _val = kl_optimal_policy(_ref, torch.zeros(3), beta=0.7)
+assert _lp.shape == (3,) and _val.dim() == 0, f"expected shapes (3,) and (), got {tuple(_lp.shape)} and {tuple(_val.shape)}"
+assert torch.allclose(_lp, _ref, atol=1e-6) and abs(_val.item()) < 1e-6, "zero reward: pi* = pi_ref and the value is 0"
+_lp, _val = kl_optimal_policy(_ref, torch.tensor([0.0, math.log(2.0), 0.0]), beta=1.0)  # Z = 0.5 + 0.5 + 0.25
+assert torch.allclose(_lp.exp(), torch.tensor([0.4, 0.4, 0.2]), atol=1e-6), f"pi* = pi_ref e^(r / beta) / Z: got {_lp.exp().tolist()}"
+assert abs(_val.item() - math.log(1.25)) < 1e-6, f"the optimal value is beta log Z = log 1.25, got {_val.item()}"
+_lp, _val = kl_optimal_policy(_ref.double(), torch.tensor([1000.0, 0.0, -1000.0], dtype=torch.float64), beta=1.0)
+assert torch.isfinite(_lp).all() and torch.isfinite(_val), f"r / beta = 1000 must stay finite, got {_lp.tolist()}, {_val.item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from utils.testing import assert_grads_match, assert_raises, assert_unchanged, assert_values
+
+
+def _closed_exact(ref, r, beta):
+    """Independent formulation in Python floats: a max-shifted sum over the answers the reference can give."""
+    logits = [a + b / beta if a != -math.inf else -math.inf for a, b in zip(ref.tolist(), r.tolist())]
+    top = max(logits)
+    log_z = top + math.log(math.fsum(math.exp(v - top) for v in logits if v != -math.inf))
+    return torch.tensor([v - log_z for v in logits], dtype=torch.float64), torch.tensor(beta * log_z, dtype=torch.float64)
+
+
+def _closed_softmax(ref, r, beta):
+    """Independent formulation for gradients: log_softmax of the tilted logits, and the value as E_pi*[r] - beta KL(pi* || pi_ref)."""
+    log_pi = torch.log_softmax(ref + r / beta, dim=0)
+    pi = log_pi.exp()
+    finite = torch.isfinite(ref)
+    gap = torch.where(finite, log_pi - torch.where(finite, ref, torch.zeros_like(ref)), torch.zeros_like(ref))
+    return log_pi, (pi * r).sum() - beta * (pi * gap).sum()
+
+
+def _objective(log_pi, ref, r, beta):
+    """E_pi[r] - beta KL(pi || pi_ref) of a distribution, in Python floats (0 log 0 = 0)."""
+    total = 0.0
+    for lp, lr, rew in zip(log_pi.tolist(), ref.tolist(), r.tolist()):
+        if lp != -math.inf:
+            total += math.exp(lp) * (rew - beta * (lp - lr))
+    return total
+
+
+_g = torch.Generator().manual_seed(35)
+_cases = []
+for _m, _beta, _scale in ((1, 0.5, 1.0), (2, 0.3, 2.0), (7, 1.0, 3.0), (40, 0.1, 1.0), (5, 4.0, 0.01)):
+    _cases.append((torch.log_softmax(torch.randn(_m, generator=_g, dtype=torch.float64) * 2, 0),
+                   torch.randn(_m, generator=_g, dtype=torch.float64) * _scale - 1.0, _beta))  # negative rewards too
+_tied = torch.log(torch.full((4,), 0.25, dtype=torch.float64))
+_cases.append((_tied, torch.tensor([2.0, 2.0, -1.0, 2.0], dtype=torch.float64), 0.5))  # ties
+_cases.append((torch.log_softmax(torch.randn(4, generator=_g, dtype=torch.float64), 0),
+               torch.tensor([300.0, -300.0, 299.0, 0.0], dtype=torch.float64), 0.3))  # r / beta = +-1000
+_cases.append((torch.log_softmax(torch.randn(3, generator=_g, dtype=torch.float64), 0),
+               torch.tensor([-5.0, -5.0, -5.0], dtype=torch.float64), 2.0))  # equal rewards: pi* = pi_ref
+for _ref, _r, _beta in _cases:
+    _got = assert_unchanged(kl_optimal_policy, _ref, _r, _beta)  # must not write into its arguments
+    assert isinstance(_got, tuple) and len(_got) == 2, "return the tuple (log_pi, value)"
+    _want = _closed_exact(_ref, _r, _beta)
+    assert_values(_got[0], _want[0], rtol=1e-9, atol=1e-9, what=f"log pi* (M={_ref.shape[0]}, beta={_beta})")
+    assert_values(_got[1], _want[1], rtol=1e-9, atol=1e-9, what=f"the optimal value (M={_ref.shape[0]}, beta={_beta})")
+    # the value is the objective at pi*, and no other distribution does better
+    _at_star = _objective(_want[0], _ref, _r, _beta)
+    assert abs(_at_star - _got[1].item()) < 1e-8 * max(1.0, abs(_at_star)), (_at_star, _got[1].item())
+    for _trial in range(5):
+        _other = torch.log_softmax(torch.log_softmax(_ref, 0) + torch.randn(_ref.shape[0], generator=_g, dtype=torch.float64), 0)
+        assert _objective(_other, _ref, _r, _beta) <= _got[1].item() + 1e-9, "another distribution beat the returned value"
+    assert_grads_match(lambda a, b: kl_optimal_policy(a, b, _beta), lambda a, b: _closed_softmax(a, b, _beta), _ref, _r,
+                       argnums=(0, 1), rtol=1e-9, atol=1e-9, what=f"kl_optimal_policy (M={_ref.shape[0]}, beta={_beta})")
+# answers the reference never gives: pi* is 0 there too, every value and gradient stays finite
+_ref = torch.log(torch.tensor([0.5, 0.0, 0.3, 0.0, 0.2], dtype=torch.float64))
+_r = torch.tensor([1.0, 50.0, -2.0, -3.0, 0.5], dtype=torch.float64)
+_lp, _val = assert_unchanged(kl_optimal_policy, _ref, _r, 0.5)
+_want = _closed_exact(_ref, _r, 0.5)
+assert_values(_lp, _want[0], rtol=1e-9, atol=1e-9, what="log pi* with zero-probability answers (-inf there, exactly)")
+assert_values(_val, _want[1], rtol=1e-9, atol=1e-9, what="the optimal value with zero-probability answers")
+_rg = _r.clone().requires_grad_()
+_fin = torch.isfinite(_ref)
+_out = kl_optimal_policy(_ref, _rg, 0.5)
+(_out[0][_fin].sum() + _out[1]).backward()
+_pi = _want[0].exp()
+assert _rg.grad is not None and torch.isfinite(_rg.grad).all(), f"gradients must stay finite where pi_ref = 0, got {_rg.grad}"
+assert_values(_rg.grad, (torch.where(_fin, 1.0, 0.0).double() - 3 * _pi) / 0.5 + _pi, rtol=1e-9, atol=1e-9,
+              what="the gradient with respect to rewards with zero-probability answers")
+_ref, _r, _beta = _cases[2]
+_f = kl_optimal_policy(_ref.float(), _r.float(), _beta)
+assert_values(_f[0], _closed_exact(_ref.float().double(), _r.float().double(), _beta)[0].float(), what="float32 inputs: log pi*")
+assert_values(_f[1], _closed_exact(_ref.float().double(), _r.float().double(), _beta)[1].float(), what="float32 inputs: the value")
+for _bad in (0.0, -1.0):
+    assert_raises(ValueError, kl_optimal_policy, _cases[2][0], _cases[2][1], _bad)
+assert_raises(ValueError, kl_optimal_policy, torch.zeros(3, dtype=torch.float64), torch.zeros(4, dtype=torch.float64), 1.0)
+### END HIDDEN TESTS
+
 # %% [markdown] id="train-background"
 # ## Training DPO on preference pairs
 #
@@ -169,6 +297,8 @@ assert_values(_default, _dpo_exact(*_cases[1][0], 0.5, 0.0), what="the default l
 # - on only 100 pairs, for the same number of steps — a recipe for overfitting.
 #
 # As they train we track the **pair accuracy** of the implicit reward, $\mathbb{1}[h > 0]$, on the training pairs and on held-out pairs.
+#
+# *Where the paper says it:* Rafailov et al. (2023) show that DPO, trained on preference pairs alone, reaches a reward at least as good as PPO's for a given KL from the reference (their reward-KL frontier on controlled sentiment generation, as we read it). The 3000-pair run reproduces this in miniature: the true reward rises at a measured KL. The 100-pair run is our own stress test, not a figure of the paper. Azar et al. (2023, IPO) argue that DPO can overfit when preferences are (near-)deterministic, as we read it.
 
 # %% id="train"
 train_pairs = world.preference_pairs(N_PAIRS, generator)
@@ -245,7 +375,9 @@ for text in decode(policy_samples[:4]):
 #
 # *From r to Q\** shows that DPO, trained on sequence-level preferences, learns in the token MDP $\beta\log\pi^\star/\pi_{\text{ref}} = Q^\star(s_t, a_t) - V^\star(s_t)$: each $\hat r_t$ is the optimal **advantage** of choosing token $y_t$ in context $y_{<t}$. A policy that learned only "sequences with an X are worse" should therefore put the blame on the X itself.
 #
-# ## Exercise 2 — per-token implicit rewards (2 points)
+# *Where the paper says it:* credit assignment is the first of the three empirical insights in the abstract of Rafailov et al. (2024). They show it on per-token heat maps of the implicit reward of single responses, where the erroneous tokens are the ones marked, as we read it. Our heat map and hit rate below are the same measurement in miniature, on a world where we know which token is bad.
+#
+# ## Exercise 3 — per-token implicit rewards (2 points)
 #
 # **Implement** `implicit_token_rewards(policy, reference, tokens, beta)`: `tokens` is a long tensor `(N, L)`; return the float tensor `(N, L)` of $\hat r_t$, without gradients, leaving `tokens` and both models unchanged: their weights, their parameters' `requires_grad` flags (no `requires_grad_(False)`) and their train/eval mode (a model that came in training mode leaves in training mode: no `.eval()` left behind). Both models are `GRUPolicy`s: `model.token_logprobs(tokens)` gives the `(N, L)` log-probabilities $\log\pi(y_t\mid y_{<t})$.
 #
@@ -317,7 +449,7 @@ for _train_p in (True, False):
 ### END HIDDEN TESTS
 
 # %% [markdown] id="credit-background"
-# ## Exercise 3 — does the blame land on the bad token? (2 points)
+# ## Exercise 4 — does the blame land on the bad token? (2 points)
 #
 # For each sequence that contains the bad token $X$, find the position with the most negative $\hat r_t$. The credit assignment is right when that position holds an $X$ (any of them, if there are several). With 10 positions, a blind guess would be right about 10% of the time.
 #
@@ -425,7 +557,7 @@ print(f"per-token rewards sum to the sequence-level implicit reward: max |differ
 
 
 # %% [markdown] id="beam-background"
-# ## Exercise 4 — likelihood search: beam search (3 points)
+# ## Exercise 5 — likelihood search: beam search (3 points)
 #
 # If $\beta\log\pi_\theta/\pi_{\text{ref}}$ is a Q-function, then searching for likely sequences under $\pi_\theta$ is searching for high reward (plus reference likelihood): $\log\pi_\theta(y) = \log\pi_{\text{ref}}(y) + r(y)/\beta - \log Z$. *From r to Q\** shows beam search over a DPO policy improving on sampling from it.
 #
@@ -574,7 +706,9 @@ for _w, _ln, _pre in ((0, 4, []), (-1, 4, [1]), (2, 1, [1, 2]), (2, 2, [0, 1, 2]
 # %% [markdown] id="beam-experiment"
 # ## Experiment — beam search against sampling
 #
-# `N_PROMPTS` prompts: the first two tokens of reference samples. For each, we complete it with the DPO policy (and, for comparison, the reference) twice: by sampling, and by beam search (width 4).
+# `N_PROMPTS` prompts: the first two tokens of reference samples. For each, we complete it with the DPO policy (and, for comparison, the reference) by sampling and by beam search (widths 1 and 4).
+#
+# *Where the paper says it:* this is the second insight in the abstract of Rafailov et al. (2024). Under the token-level view, search algorithms are equivalent to likelihood search on a DPO policy, and "a simple beam search yields meaningful improvement over the base DPO policy". They measure it as win rates against the base policy for growing beam widths, as we read it; we measure the true reward.
 
 # %% id="beam-run"
 prompts = reference.sample(N_PROMPTS, generator)[:, :2]
@@ -631,8 +765,36 @@ claim("beam-search", paper="likelihood search (beam search) over the DPO policy 
 # %% [markdown] id="reflect"
 # ## Reflect
 #
-# 1. Beam search over the *reference* policy is far worse than sampling from it, yet over the DPO policy it is better. What does the reference's most likely sequence look like, and what in the DPO policy's log-ratio fixes it?
-# 2. The hit rate counts only the most negative token. Look at the heat map: which *other* tokens get blamed, and does the true reward agree that they deserve it? (Hint: the stutter.)
-# 3. Label smoothing $\varepsilon$ caps how far DPO pushes a pair: what is the minimiser of $\mathcal{L}_\varepsilon$ in $h$, and why might it help in the 100-pair run?
+# Answer each question in the cell below it, in a few sentences. These answers are graded by hand (1 point each).
 #
+# 1. Beam search over the *reference* policy is far worse than sampling from it, yet over the DPO policy it is better. What does the reference's most likely sequence look like, and what in the DPO policy's log-ratio fixes it?
+
+# %% [markdown] id="reflect-beam" nbgrader={"grade": true, "grade_id": "reflect-beam", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** The reference's base chain repeats the previous token with extra probability (its "stickiness"). So its single most likely continuation is one token repeated to the end, e.g. `10 10 10 ... 10`. Each repeat is a stutter worth $-2.5$, which is why beam search over the reference scores about $-21$ against $-4.3$ for sampling: the mode of $\pi_{\text{ref}}$ is a bad sequence, and sampling rarely lands on it. The DPO policy is (approximately) $\pi_{\text{ref}}\,e^{r/\beta}/Z$, so its log-likelihood is $\log\pi_{\text{ref}} + r/\beta$ up to a constant. Its log-ratio is strongly negative on repeated tokens and on X, and positive on the good tokens and on the $[4\ 7]$ pattern. Maximising the likelihood therefore trades reference likelihood against reward, and the beam finds alternations such as `+9 +5 +2 +5` (about $+7.4$ against $+3.6$ for sampling).
+#
+# **Rubric (1 point).** 0.5: the reference's mode is a stutter (a repeated token), which the true reward penalises at every position; 0.5: DPO's likelihood contains $r/\beta$ (the log-ratio is the implicit reward), so likelihood search is reward search. Saying only "beam search finds likely sequences" without why the reference's likely sequences are bad gets 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-heatmap-question"
+# 2. The hit rate counts only the most negative token. Look at the heat map: which *other* tokens get blamed, and does the true reward agree that they deserve it? (Hint: the stutter.)
+
+# %% [markdown] id="reflect-heatmap" nbgrader={"grade": true, "grade_id": "reflect-heatmap", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** Besides the X, the red cells sit on the second token of a repeated pair, a stutter such as `14 14` or `10 10`. The true reward charges exactly that token: $-2.5$ for each token equal to the one before it. The darkest cells of all are an X that repeats an X (`X X`), which $r^\star$ charges twice ($-3$ for the X, $-2.5$ for the stutter). The blame lands on the repeat, not on the first token of the pair, because the first token was a fine choice when it was made: only the repeat is a mistake in its context. That is the advantage interpretation at work: $\hat r_t$ depends on the context $y_{<t}$, which a bag-of-tokens reward cannot see. Good tokens get light blue (credit), and neutral tokens sit near 0, slightly negative (the histogram's blue bulk). The per-token values are KL-regularised advantages, not $r^\star$ itself, so they agree with the reward in sign and ranking rather than in size.
+#
+# **Rubric (1 point).** 0.5: names the repeated token (the second of a stutter pair) as the other blamed token; 0.5: checks it against $r^\star$ (the stutter penalty is charged to that token) and notes that this needs the context, i.e. a per-token *advantage*. Naming "the token before the X" or random neutral tokens earns 0.
+# ### END SOLUTION
+
+# %% [markdown] id="reflect-smoothing-question"
+# 3. Label smoothing $\varepsilon$ caps how far DPO pushes a pair: what is the minimiser of $\mathcal{L}_\varepsilon$ in $h$, and why might it help in the 100-pair run?
+
+# %% [markdown] id="reflect-smoothing" nbgrader={"grade": true, "grade_id": "reflect-smoothing", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
+# ### BEGIN SOLUTION
+# **Model answer.** With $z = \beta h$, $\frac{d}{dz}\mathcal{L}_\varepsilon = -(1-\varepsilon)(1-\sigma(z)) + \varepsilon\,\sigma(z) = \sigma(z) - (1-\varepsilon)$. It vanishes at $\sigma(z) = 1-\varepsilon$, so $h^\star = \frac{1}{\beta}\log\frac{1-\varepsilon}{\varepsilon}$. The loss is convex in $z$, so this is the minimum. For $\varepsilon = 0$ there is no finite minimiser: the loss keeps pushing every margin towards $+\infty$, which is how the 100-pair run fits its training pairs perfectly (train accuracy 1.000) while held-out accuracy stays at 0.702. With $\varepsilon > 0$ each pair stops pulling once its margin reaches $h^\star$. This bounds how far a handful of pairs can move the policy away from the reference, a regulariser against memorising noisy or accidental features of 100 pairs. It cannot add information, so it narrows the train/held-out gap rather than reaching the 3000-pair accuracy.
+#
+# **Rubric (1 point).** 0.5: the minimiser $h^\star = \log((1-\varepsilon)/\varepsilon)/\beta$ (or $\sigma(\beta h^\star) = 1-\varepsilon$), with a correct derivation; 0.5: the link to overfitting (without smoothing the margins grow without bound on few pairs; smoothing caps them). Stating only "it regularises" without the minimiser gets at most 0.5.
+# ### END SOLUTION
+
+# %% [markdown] id="further-reading"
 # **Further reading:** Rafailov et al. (2024), sections 4–5 (credit assignment and search); Azar et al., *A General Theoretical Paradigm to Understand Learning from Human Preferences* (IPO, 2023, arXiv:2310.12036); Mitchell (2023) on conservative DPO.
