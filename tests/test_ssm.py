@@ -127,10 +127,19 @@ def test_ssm_parameters_get_their_own_group():
     assert ssm_parameters(layer) == [layer.weight]
 
 
+def _select(x, x_proj_weight, dt_proj_weight, dt_proj_bias):
+    """Mamba's selection (Algorithm 2 of Gu & Dao), written per position for the shell's tests."""
+    n = (x_proj_weight.shape[0] - 1) // 2
+    proj = torch.einsum("kd,bdl->bkl", x_proj_weight, x)
+    delta = torch.nn.functional.softplus(torch.einsum("dk,bkl->bdl", dt_proj_weight, proj[:, :1]) + dt_proj_bias[:, None])
+    return delta, proj[:, 1:1 + n], proj[:, 1 + n:]
+
+
 @pytest.mark.parametrize("selective", [True, False])
 def test_mamba_block_causal_and_shapes(selective):
     torch.manual_seed(0)
-    block = MambaBlock(8, _loop_scan, d_state=4, selective=selective)
+    block = MambaBlock(8, _loop_scan, d_state=4, select_fn=_select if selective else None)
+    assert block.selective == selective
     h = torch.randn(2, 10, 8)
     out = block(h)
     assert out.shape == (2, 10, 8)
@@ -141,7 +150,7 @@ def test_mamba_block_causal_and_shapes(selective):
 
 def test_token_model_and_copying_loop():
     torch.manual_seed(0)
-    model = TokenModel(6, _loop_scan, d_model=8, n_layers=1, d_state=2)
+    model = TokenModel(6, _loop_scan, d_model=8, n_layers=1, d_state=2, select_fn=_select)
     inputs, targets = selective_copying(4, 16, generator=torch.Generator().manual_seed(0))
     assert model(inputs).shape == (4, 16, 6)
     acc = copying_accuracy(model, inputs, targets)
