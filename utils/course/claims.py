@@ -59,9 +59,13 @@ def _sidecar(log: Path) -> Path:
 
 
 def _current(log: Path, digest: str) -> bool:
-    """A run already logged for this exact source: its sidecar holds the same fingerprint."""
+    """A run already logged for this exact source that finished: its sidecar holds the same fingerprint
+    and status ok (a failed run is run again)."""
     side = _sidecar(log)
-    return log.exists() and side.exists() and json.loads(side.read_text()).get("fingerprint") == digest
+    if not (log.exists() and side.exists()):
+        return False
+    record = json.loads(side.read_text())
+    return record.get("fingerprint") == digest and record.get("status") == "ok"
 
 
 def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int], workers: int,
