@@ -96,8 +96,9 @@ def cmd_grade_demo(root: Path, args: argparse.Namespace) -> int:
     """A full nbgrader round-trip with simulated students; non-zero on any unexpected score."""
     from .grading import grade_demo
 
+    kinds = [k.strip() for k in args.kinds.split(",") if k.strip()] if args.kinds else None
     ok = grade_demo(root, args.module, keep=args.keep, timeout=args.timeout, workers=args.workers,
-                    full_size=args.full_size, copies=args.copies)
+                    full_size=args.full_size, copies=args.copies, kinds=kinds)
     return 0 if ok else 1
 
 
@@ -209,7 +210,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--module", default="00_welcome", help="the module to grade (default 00_welcome)")
     p.add_argument("--timeout", type=_positive, default=60, help="per-cell timeout in seconds (default 60)")
     p.add_argument("--workers", type=_positive, default=os.cpu_count() or 1, help="Dask workers (default: one per core)")
-    p.add_argument("--copies", type=_positive, default=1, help="repeat each of the 6 simulated students (default 1)")
+    p.add_argument("--copies", type=_positive, default=1, help="repeat each simulated student (default 1)")
+    p.add_argument("--kinds", default=None,
+                   help="the simulated students to use, e.g. solution,untouched (default: all six)")
     p.add_argument("--full-size", action="store_true", help="grade at full parameters instead of the grading size")
     p.add_argument("--keep", action="store_true", help="keep the temporary course folder")
     p.set_defaults(func=cmd_grade_demo)

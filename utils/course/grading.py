@@ -160,11 +160,12 @@ def leaked_lines(page: Path, hidden: list[str], submission: Path) -> list[str]:
 
 def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeout: int = 30,
                echo: Callable[[str], None] = print, course: Path | None = None, workers: int = 2,
-               full_size: bool = False, copies: int = 1) -> bool:
+               full_size: bool = False, copies: int = 1, kinds: list[str] | None = None) -> bool:
     """Release `module` in a course folder of its own (this course's nbgrader_config.py), autograde the
     simulated class with `paperlab grade` (Dask), export grades, generate feedback; print expected versus
     actual and check that no feedback page shows a hidden test. `full_size` grades at full parameters
-    instead of the grading size; `copies` > 1 repeats each simulated student (a class of 6 x copies).
+    instead of the grading size; `copies` > 1 repeats each simulated student (a class of 6 x copies);
+    `kinds` keeps only the named simulated students.
     The folder is temporary unless `keep` or a `course` folder is given."""
     from nbgrader.api import Gradebook
 
@@ -174,6 +175,10 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
         raise CourseError(f"unknown module {module!r} (no {root / SOLUTIONS / module})")
     if timeout < 1:
         raise CourseError(f"timeout must be >= 1 second, got {timeout}")
+    known = [st.name for st in students(root)]
+    unknown = sorted(set(kinds or ()) - set(known))
+    if unknown or kinds == []:
+        raise CourseError(f"unknown simulated students {unknown or kinds}: choose from {', '.join(known)}")
     keep = keep or course is not None
     course = Path(course) if course is not None else Path(tempfile.mkdtemp(prefix="paperlab-grade-demo-"))
     course.mkdir(parents=True, exist_ok=True)
@@ -186,7 +191,7 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
         echo(f"course folder: {course}")
         _nbgrader(course, "generate_assignment", module, "--force")
         class_ = [replace(st, name=f"{st.name}-{k}") if copies > 1 else st
-                  for k in range(1, copies + 1) for st in students(root)]
+                  for k in range(1, copies + 1) for st in students(root) if kinds is None or st.name in kinds]
         totals: dict[str, tuple[float, float]] = {}
         written: dict[str, dict[str, float]] = {}
         hidden: list[str] = []
