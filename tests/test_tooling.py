@@ -158,7 +158,7 @@ def test_cli_bad_input_is_one_line_and_nonzero(root: Path, tmp_path: Path) -> No
 def test_cli_list_shows_points_and_time(root: Path) -> None:
     proc = _cli("list", "00_welcome", cwd=root)
     assert proc.returncode == 0, proc.stderr
-    assert "00_welcome/welcome" in proc.stdout and "15 min" in proc.stdout and " 6 " in proc.stdout
+    assert "00_welcome/welcome" in proc.stdout and "15 min" in proc.stdout and " 11 (3 by hand) " in proc.stdout
 
 
 def test_committed_notebooks_are_valid_json(root: Path) -> None:

@@ -8,7 +8,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from .layout import BUILD, LESSONS, SOLUTIONS, CourseError, find_root, graded_points, select
+from .layout import (
+    BUILD,
+    LESSONS,
+    SOLUTIONS,
+    CourseError,
+    find_root,
+    graded_points,
+    select,
+    written_answers,
+)
 from .tables import format_table
 
 
@@ -17,9 +26,11 @@ def cmd_list(root: Path, args: argparse.Namespace) -> int:
     rows = []
     for nb in select(root, args.names):
         card = nb.card()
-        points = graded_points(nb.cells())
+        cells = nb.cells()
+        points, by_hand = graded_points(cells), sum(written_answers(cells).values())
         rows.append([nb.name, card.title if card else "(no title card)",
-                     f"{points:g}", f"{card.minutes} min" if card and card.minutes else "?",
+                     f"{points:g}" + (f" ({by_hand:g} by hand)" if by_hand else ""),
+                     f"{card.minutes} min" if card and card.minutes else "?",
                      (card.papers if card else "")[:70]])
     print(format_table(rows, ["notebook", "title", "points", "time", "papers"]))
     return 0

@@ -135,15 +135,14 @@ def scaffold_cells(title: str) -> list[dict]:
 
         Answer in the cell below; your instructor grades it by hand.
 
-        1. TODO: a question that makes the student predict or explain.
-
-        **Further reading:** TODO."""),
+        1. TODO: a question that makes the student predict or explain."""),
         authoring.written_answer("reflect-1", _marked("""\
         @BEGIN-SOLUTION@
-        Model answer: TODO.
+        **Model answer.** TODO: what a strong student writes, tied to this notebook's figures.
 
-        Rubric (1 point): TODO.
+        **Rubric (1 point).** TODO: what earns 0.5, what earns 1, which common wrong answer earns 0.
         @END-SOLUTION@"""), points=REFLECT_POINTS),
+        authoring.markdown("further-reading", "**Further reading:** TODO."),
     ]
     return cells
 
