@@ -69,12 +69,14 @@ def _current(log: Path, digest: str) -> bool:
 
 
 def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int], workers: int,
-          timeout: int = 900, quiet: bool = False, missing: bool = False) -> dict[str, Any]:
+          timeout: int = 900, quiet: bool = False, missing: bool = False,
+          report_only: bool = False) -> dict[str, Any]:
     """Run every (notebook, seed, thread count); return the report (also written to build/).
 
     With `missing`, a run whose log was made from the same source (same fingerprint) is kept and
     not rerun, so an interrupted sweep resumes and an edit reruns only the notebooks it touched.
-    The report always covers every selected (notebook, seed, thread count).
+    The report always covers every selected (notebook, seed, thread count); `report_only` runs
+    nothing and reports what the logs hold (runs of an older source count as stale).
     """
     folder = root / BUILD / "claims"
     folder.mkdir(parents=True, exist_ok=True)
@@ -84,7 +86,7 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
         for nb in nbs:
             for seed in seeds:
                 log = folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{t}.jsonl"
-                if missing and _current(log, digests[nb.name]):
+                if report_only or (missing and _current(log, digests[nb.name])):
                     continue
                 log.parent.mkdir(parents=True, exist_ok=True)
                 log.unlink(missing_ok=True)

@@ -69,7 +69,7 @@ def cmd_claims(root: Path, args: argparse.Namespace) -> int:
     if 0 in threads:
         raise CourseError("--threads must be >= 1")
     report = sweep(root, select(root, args.names), seeds, threads, args.jobs, args.timeout, args.quiet,
-                   missing=args.missing)
+                   missing=args.missing, report_only=args.report_only)
     print(format_report(report))
     print(f"report: {BUILD}/claims-report.json")
     failed = any(r["status"] != "ok" or not all(c["passed"] or not c.get("asserted", True) for c in r["claims"])
@@ -196,6 +196,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=int, default=900, help="seconds per cell (default 900)")
     p.add_argument("--missing", action="store_true",
                    help="keep runs already logged for the same source; run only the rest (resume)")
+    p.add_argument("--report-only", action="store_true",
+                   help="run nothing: the table of what build/claims/ holds for the current sources")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_claims)
 
