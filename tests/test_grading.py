@@ -12,13 +12,13 @@ from nbgrader.api import Gradebook
 from utils.course.grading import grade_demo, hidden_test_lines, leaked_lines
 from utils.course.layout import read_notebook
 
-EXPECTED = {  # 00_welcome: three exercises of 2 points, three written answers of 1; (autograded score, writes)
-    "solution": (6.0, True),
+EXPECTED = {  # 00_welcome: four exercises of 2 points, three written answers of 1; (autograded score, writes)
+    "solution": (8.0, True),
     "untouched": (0.0, False),
-    "alternative": (6.0, True),
+    "alternative": (8.0, True),
     "tests-edited": (0.0, False),  # the tests are restored from the gradebook; the edit is flagged
-    "test-deleted": (4.0, True),  # needs_manual_grade in the gradebook, and flagged
-    "loops-forever": (4.0, True),  # the cell times out, grading goes on
+    "test-deleted": (6.0, True),  # needs_manual_grade in the gradebook, and flagged
+    "loops-forever": (6.0, True),  # the cell times out, grading goes on
 }
 WRITTEN = ("reflect-stream", "reflect-kernel", "reflect-tests")
 
@@ -42,7 +42,7 @@ def test_grade_round_trip(graded: tuple[Path, list[str]]) -> None:
     (an unanswered one is scored 0 at once); tampering is flagged."""
     course, lines = graded
     with Gradebook(f"sqlite:///{course}/build/gradebook.db") as gb:
-        assert gb.find_assignment("00_welcome").max_score == 9
+        assert gb.find_assignment("00_welcome").max_score == 11
         for student, (score, writes) in EXPECTED.items():
             assert gb.find_submission("00_welcome", student).score == score, student
             for gid in WRITTEN:

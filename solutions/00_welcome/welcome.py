@@ -240,7 +240,7 @@ for bad in (0, -3):
 #
 # A colleague wrote the moving average with cumulative sums, $y_t = (c_{t+1} - c_{\max(0,\,t-w+1)}) / n_t$ with $c_0 = 0$ and $c_{i} = x_0 + \dots + x_{i-1}$: no loop, no kernel, $O(L)$ work. It is below. It runs without an error, and it is wrong.
 #
-# **Find** what is wrong by trying it on cases you can compute by hand and by comparing it with your `moving_average_loop`, then **write** `moving_average_cumsum(x, window)`: a corrected version with exactly the contract of Exercise 3 (same shape and dtype as `x`, computed in the dtype of `x`, no Python loop over time, differentiable with respect to `x`, `x` left unchanged, $L = 0$ gives an empty tensor, `ValueError` if `window < 1`). The hidden tests compare it with the definition on random float64 signals of up to 100,000 values of magnitude about 100, where float32 arithmetic shows.
+# **Find** what is wrong by trying it on cases you can compute by hand and by comparing it with your `moving_average_loop`, then **write** `moving_average_cumsum(x, window)`: a corrected version with this contract (same shape and dtype as `x`, computed in the dtype of `x`, differentiable with respect to `x`, `x` left unchanged, $L = 0$ gives an empty tensor, `ValueError` if `window < 1`). Keep the cumulative sums (the point is to repair this code; a loop would be correct but is not what is asked, and the tests do not time it). The hidden tests compare it with the definition on random float64 signals of up to 100,000 values of magnitude about 100, where float32 arithmetic shows.
 #
 # *Hint:* there is more than one bug. A window of 1 must give back `x`; try it.
 

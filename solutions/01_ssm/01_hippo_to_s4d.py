@@ -466,7 +466,7 @@ for Bsz, H, N, L in [(1, 1, 1, 1), (2, 3, 4, 12), (3, 2, 5, 30), (1, 1, 3, 2)]:
 #
 # This one has no code in its hint: derive the formula on paper first. In the kernel (and in the recurrence), mode $n$ of channel $h$ enters as $w_{hn}\, e^{\Delta_h A_{hn} \ell}$. Its **half-life** $\ell_{1/2} > 0$ is the number of steps (a real number, generally not an integer) after which the magnitude $|e^{\Delta_h A_{hn} \ell}|$ has fallen to half its value at $\ell = 0$.
 #
-# **Implement** `mode_half_life(A, dt)`: `A` complex of shape `(H, N)` with $\mathrm{Re}\,A < 0$ everywhere, `dt` real positive of shape `(H,)`; return a new real tensor of half-lives, shape `(H, N)`, in steps. As in Exercise 3, the result has the real dtype of `A` whatever the dtype of `dt` (cast `dt` to `A.real.dtype`), and the inputs stay unchanged. The tests compare with a numerical solution of $|e^{\Delta A \ell}| = \tfrac12$ found by bisection: within relative $10^{-9}$ for complex128 `A`, $10^{-3}$ for complex64.
+# **Implement** `mode_half_life(A, dt)`: `A` complex of shape `(H, N)` with $\mathrm{Re}\,A < 0$ everywhere, `dt` real positive of shape `(H,)`; return a new real tensor of half-lives, shape `(H, N)`, in steps. As in Exercise 3, the result has the real dtype of `A` whatever the dtype of `dt` (cast `dt` to `A.real.dtype`), and the inputs stay unchanged. The tests compare with a numerical solution of $|e^{\Delta A \ell}| = \tfrac12$ found by bisection: within relative $10^{-9}$ for complex128 `A`, $10^{-3}$ for complex64, also for modes so fast that $e^{\Delta A}$ itself underflows to 0 in the dtype of `A` (e.g. $\Delta\,\mathrm{Re}\,A = -800$ in complex128): their half-life is tiny but not 0.
 #
 # *Hint:* what does $\mathrm{Im}\,A$ do to the magnitude? Write $|e^{z}|$ in terms of $z$.
 #
@@ -540,6 +540,11 @@ assert_values(mode_half_life(A_lin_test, dt_ends), _reference(A_lin_test, dt_end
 A_range = torch.tensor([[-1e-3 + 2.0j, -1.0 + 0.0j, -50.0 - 7.0j]], dtype=torch.complex128)
 dt_one = torch.tensor([0.2], dtype=torch.float64)
 assert_values(mode_half_life(A_range, dt_one), _reference(A_range, dt_one), what="slow and fast modes (Re A = -1e-3, -1, -50)")
+# very fast modes: exp(dt A) underflows to 0 in the dtype of A, the half-life does not
+fast = mode_half_life(torch.tensor([[-800.0 + 3.0j, -1e4 + 0.0j]], dtype=torch.complex128), torch.tensor([1.0], dtype=torch.float64))
+assert_values(fast, torch.tensor([[math.log(2) / 800, math.log(2) / 1e4]], dtype=torch.float64), what="very fast modes (exp(dt A) underflows)")
+fast32 = mode_half_life(torch.tensor([[-200.0 + 1.0j]], dtype=torch.complex64), torch.tensor([1.0]))
+assert_values(fast32, torch.tensor([[math.log(2) / 200]]), rtol=1e-6, atol=0.0, what="a very fast complex64 mode")
 ### END HIDDEN TESTS
 
 # %% [markdown] id="disc-kernel-intro"

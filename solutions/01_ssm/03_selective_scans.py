@@ -652,6 +652,12 @@ got = selection(x, wx, torch.ones(1, 1, dtype=torch.float64), torch.zeros(1, dty
 assert_values(got[0], torch.tensor([[[750.0, 0.0, 375.0]]], dtype=torch.float64), what="softplus at +-750")
 assert_values(got[1], x, what="B with W_x = (750, 1, 2)")
 assert_values(got[2], 2 * x, what="C with W_x = (750, 1, 2)")
+# ... and the gradient there (softplus' = sigmoid: 1 at +750, 0 at -750), and at a pre-activation of exactly 0 (1/2)
+wide = (x, wx, torch.ones(1, 1, dtype=torch.float64), torch.zeros(1, dtype=torch.float64))
+assert_grads_match(lambda *a: selection(*a), _selection_reference, *wide, what="selection at pre-activations +-750")
+at_zero = (torch.zeros(1, 2, 3, dtype=torch.float64), torch.randn(3, 2, generator=_g, dtype=torch.float64),
+           torch.randn(2, 1, generator=_g, dtype=torch.float64), torch.zeros(2, dtype=torch.float64))
+assert_grads_match(lambda *a: selection(*a), _selection_reference, *at_zero, what="selection at a pre-activation of 0")
 # float32 in, float32 out
 f32 = selection(torch.randn(2, 3, 4, generator=_g), torch.randn(5, 3, generator=_g), torch.randn(3, 1, generator=_g),
                 torch.randn(3, generator=_g))

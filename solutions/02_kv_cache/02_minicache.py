@@ -394,7 +394,7 @@ print("visible checks passed; our model from layer 2 with 5% retained: predicted
 ### BEGIN HIDDEN TESTS
 import random as _random
 
-from utils.testing import assert_raises, assert_values
+from utils.testing import assert_raises
 
 
 def _ratio_by_layers(n_layers, start, T, d, p, q):  # independent: walk the layers; k = ceil(p/q * T) in integers
@@ -413,8 +413,8 @@ def _ratio_by_layers(n_layers, start, T, d, p, q):  # independent: walk the laye
 def _check_ratio(n_layers, start, T, d, p, q, what):
     got = minicache_ratio(n_layers, start, T, d, p / q)
     assert isinstance(got, float), f"{what}: return a Python float, got {type(got).__name__}"
-    assert_values(got, float(_ratio_by_layers(n_layers, start, T, d, p, q)), rtol=1e-13, atol=0.0,
-                  what=f"{what}: minicache_ratio({n_layers}, {start}, {T}, {d}, {p / q})")
+    exact = float(_ratio_by_layers(n_layers, start, T, d, p, q))  # one correctly rounded division, as stated
+    assert got == exact, f"{what}: minicache_ratio({n_layers}, {start}, {T}, {d}, {p / q}) = {got!r}, expected {exact!r}"
 
 
 # our model at the experiment's settings, and LLaMA-2-7B merged from its middle layer

@@ -250,6 +250,8 @@ _cases.append((torch.log_softmax(torch.randn(4, generator=_g, dtype=torch.float6
                torch.tensor([300.0, -300.0, 299.0, 0.0], dtype=torch.float64), 0.3))  # r / beta = +-1000
 _cases.append((torch.log_softmax(torch.randn(3, generator=_g, dtype=torch.float64), 0),
                torch.tensor([-5.0, -5.0, -5.0], dtype=torch.float64), 2.0))  # equal rewards: pi* = pi_ref
+_cases.append((torch.log_softmax(torch.tensor([0.0, -800.0], dtype=torch.float64), 0),
+               torch.tensor([0.0, 1000.0], dtype=torch.float64), 1.0))  # the best answer is the one the reference almost never gives
 for _ref, _r, _beta in _cases:
     _got = assert_unchanged(kl_optimal_policy, _ref, _r, _beta)  # must not write into its arguments
     assert isinstance(_got, tuple) and len(_got) == 2, "return the tuple (log_pi, value)"
@@ -271,6 +273,13 @@ _lp, _val = assert_unchanged(kl_optimal_policy, _ref, _r, 0.5)
 _want = _closed_exact(_ref, _r, 0.5)
 assert_values(_lp, _want[0], rtol=1e-9, atol=1e-9, what="log pi* with zero-probability answers (-inf there, exactly)")
 assert_values(_val, _want[1], rtol=1e-9, atol=1e-9, what="the optimal value with zero-probability answers")
+for _ref0 in (torch.log(torch.tensor([0.0, 0.6, 0.4], dtype=torch.float64)),  # the first answer impossible
+              torch.log(torch.tensor([0.0, 0.0, 1.0], dtype=torch.float64))):  # only one answer possible
+    _r0 = torch.tensor([3.0, 1.0, -1.0], dtype=torch.float64)
+    _lp0, _val0 = kl_optimal_policy(_ref0, _r0, 0.7)
+    _want0 = _closed_exact(_ref0, _r0, 0.7)
+    assert_values(_lp0, _want0[0], rtol=1e-9, atol=1e-9, what=f"log pi* for pi_ref = {_ref0.exp().tolist()}")
+    assert_values(_val0, _want0[1], rtol=1e-9, atol=1e-9, what=f"the optimal value for pi_ref = {_ref0.exp().tolist()}")
 _rg = _r.clone().requires_grad_()
 _fin = torch.isfinite(_ref)
 _out = kl_optimal_policy(_ref, _rg, 0.5)

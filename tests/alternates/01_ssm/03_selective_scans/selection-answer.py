@@ -11,5 +11,5 @@ def selection(x: torch.Tensor, x_proj_weight: torch.Tensor, dt_proj_weight: torc
     N = (x_proj_weight.shape[0] - 1) // 2
     rows = torch.einsum("kd,bdl->bkl", x_proj_weight, x)       # (batch, 1 + 2N, L)
     pre = dt_proj_weight[:, 0][None, :, None] * rows[:, :1] + dt_proj_bias[None, :, None]
-    delta = torch.where(pre > 0, pre + torch.log1p(torch.exp(-pre.abs())), torch.log1p(torch.exp(-pre.abs())))
+    delta = torch.logaddexp(torch.zeros_like(pre), pre)  # log(e^0 + e^pre), stable at any size
     return delta, rows[:, 1:1 + N], rows[:, 1 + N:]
