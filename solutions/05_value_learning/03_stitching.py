@@ -286,6 +286,11 @@ for _states, _actions, _n in ((4, 3, 1), (6, 4, 50), (9, 5, 300), (5, 1, 20)):
     for _gamma in (0.9, 0.0, 1.0, 1):
         _got = assert_unchanged(goal_td_target, _q, _next, _goals, _gamma)  # must not write into q, next_states, goals
         assert_values(_got, _bellman_loop(_q, _next, _goals, _gamma), what=f"goal_td_target, S={_states}, A={_actions}, N={_n}, gamma={_gamma}")
+# whatever q holds at the goal, even nan or inf, does not reach a terminal target (no 0 * inf)
+_q_odd = torch.zeros(3, 2, 3, dtype=torch.float64)
+_q_odd[2, :, 2], _q_odd[1, 0, 1] = float("nan"), float("inf")
+assert_values(goal_td_target(_q_odd, torch.tensor([2, 1, 0]), torch.tensor([2, 1, 2]), 0.9),
+              torch.tensor([1.0, 1.0, 0.0], dtype=torch.float64), what="terminal targets with nan / inf stored at the goal")
 _q32 = torch.randn(5, 4, 5, generator=_g)
 _next, _goals = torch.randint(0, 5, (30,), generator=_g), torch.randint(0, 5, (30,), generator=_g)
 assert_values(goal_td_target(_q32, _next, _goals, 0.95), _bellman_loop(_q32, _next, _goals, 0.95), what="float32 q (keep float32)")
