@@ -54,6 +54,11 @@ def fingerprint(nb: Notebook) -> str:
     return digest.hexdigest()
 
 
+def _log(folder: Path, nb: Notebook, seed: int, threads: int) -> Path:
+    """The claims log of one run: build/claims/MODULE/STEM.seedS.threadsT.jsonl."""
+    return folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{threads}.jsonl"
+
+
 def _sidecar(log: Path) -> Path:
     return log.with_suffix(".run.json")
 
@@ -85,7 +90,7 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
         jobs, logs = [], []  # tiny ops on oversubscribed cores run 10-100x slower and time out
         for nb in nbs:
             for seed in seeds:
-                log = folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{t}.jsonl"
+                log = _log(folder, nb, seed, t)
                 if report_only or (missing and _current(log, digests[nb.name])):
                     continue
                 log.parent.mkdir(parents=True, exist_ok=True)
@@ -111,7 +116,7 @@ def sweep(root: Path, nbs: list[Notebook], seeds: list[int], threads: list[int],
     for nb in nbs:
         for seed in seeds:
             for t in threads:
-                log = folder / f"{nb.module}/{nb.stem}.seed{seed}.threads{t}.jsonl"
+                log = _log(folder, nb, seed, t)
                 side = json.loads(_sidecar(log).read_text()) if _sidecar(log).exists() else {}
                 if side.get("fingerprint") != digests[nb.name]:
                     side = {"status": "stale", "seconds": 0.0,
