@@ -286,4 +286,9 @@ def test_claims_fingerprint_follows_the_source_and_its_utils(tmp_path: Path) -> 
     second = fingerprint(nb)
     assert second != first
     source.write_text("from utils.theme import f\nx = 2\n")
-    assert fingerprint(nb) not in (first, second)
+    third = fingerprint(nb)
+    assert third not in (first, second)
+    (tmp_path / "utils/theme.py").write_text("from utils.other import g\n")  # a utils module's own import
+    fourth = fingerprint(nb)
+    (tmp_path / "utils/other.py").write_text("# imported by theme: a new fingerprint\n")
+    assert fingerprint(nb) != fourth

@@ -15,22 +15,10 @@ from dataclasses import dataclass
 
 import torch
 
+from utils.value_learning import _check_generator, _check_int
+
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # actions 0..3: up, down, left, right (row, column) steps
 ACTION_NAMES = ("up", "down", "left", "right")
-
-
-def _check_generator(generator: torch.Generator) -> None:
-    """Raise TypeError unless `generator` is a torch.Generator."""
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-
-
-def _check_int(value: int, name: str, low: int) -> None:
-    """Raise TypeError/ValueError unless `value` is an int >= `low`."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
 
 
 def _check_states(states: torch.Tensor, n_states: int, name: str) -> None:

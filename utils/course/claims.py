@@ -43,15 +43,27 @@ def fingerprint(nb: Notebook) -> str:
     and the utils/ modules they import."""
     text = "\n\0".join(cell_source(c) for c in read_notebook(nb.path())["cells"]
                        if c.get("cell_type") == "code")
-    names = {"common"}
+    modules: dict[str, bytes] = {}  # the utils modules imported, directly or by another utils module
+    todo = ["common", *_utils_imports(text)]
+    while todo:
+        name = todo.pop()
+        module = nb.root / "utils" / f"{name}.py"
+        if name in modules or not module.exists():
+            continue
+        modules[name] = module.read_bytes()
+        todo.extend(_utils_imports(modules[name].decode()))
+    digest = hashlib.sha256(text.encode())
+    for name in sorted(modules):
+        digest.update(name.encode() + b"\0" + modules[name])
+    return digest.hexdigest()
+
+
+def _utils_imports(text: str) -> set[str]:
+    """The names of the utils modules a text imports (`utils.NAME`, `from utils import NAME, ...`)."""
+    names: set[str] = set()
     for dotted, listed in _UTILS_IMPORT.findall(text):
         names.update([dotted] if dotted else re.findall(r"\w+", listed))
-    digest = hashlib.sha256(text.encode())
-    for name in sorted(names):
-        module = nb.root / "utils" / f"{name}.py"
-        if module.exists():
-            digest.update(name.encode() + b"\0" + module.read_bytes())
-    return digest.hexdigest()
+    return names
 
 
 def _log(folder: Path, nb: Notebook, seed: int, threads: int) -> Path:
