@@ -5,15 +5,15 @@
 #
 # **Learning objectives**
 # - represent a value as a categorical distribution over fixed atoms and decode it as the expectation;
-# - turn a scalar TD target into a classification target: two-hot (the C51 projection of a point) and HL-Gauss (a Gaussian histogram);
+# - turn a scalar TD target into a classification target: two-hot (the C51 projection of a point) and HL-Gauss (a Gaussian histogram), and derive what HL-Gauss's width $\sigma = 0.75\,\varsigma$ does to a target, in the middle of the support and at its edge;
 # - train value networks by cross-entropy and by MSE on the same bootstrapped, noisy targets, and measure which learns the true values better;
 # - explain the difference through the gradients: $p - q$ is bounded, $2(v - y)$ grows with the noise.
 #
 # **Prerequisites:** the Bellman equation and TD(0); softmax and cross-entropy; module 04 is helpful but not needed.
 #
-# **Time:** 45 min
+# **Time:** 55 min
 #
-# **Points:** 13 (four autograded exercises, 9 points; three written answers, 2 + 1 + 1 points, graded by hand)
+# **Points:** 15 (five autograded exercises, 11 points; three written answers, 2 + 1 + 1 points, graded by hand)
 #
 # **Claim:** training value functions with a cross-entropy loss on categorical targets (HL-Gauss) instead of mean-squared-error regression improves value-based deep RL, because classification copes better with noisy targets and with the non-stationary, bootstrapped targets of TD learning.
 
@@ -62,7 +62,7 @@ print(f"ring walk: {world.n_states} states, gamma={world.gamma}, true values in 
 #
 # $$\hat V_\theta(s) = \sum_k p_k(s)\, z_k .$$
 #
-# The scalar target $y$ becomes a distribution $q(y)$ on the same atoms, and the loss is the cross-entropy $-\sum_k q_k \log p_k$. Its gradient with respect to the logits is $p - q$: every entry lies in $[-1, 1]$, however far off or noisy $y$ is. And the value is still learned: over many noisy targets the cross-entropy's minimiser is the average target distribution $p^\star = \mathbb{E}_y[q(y)]$, whose mean is $\mathbb{E}_y[\text{mean of } q(y)]$ — the mean of $y$ whenever $q$ preserves means (exactly for two-hot, up to a tiny discretisation error for HL-Gauss, as long as $y$ stays inside the atoms).
+# The scalar target $y$ becomes a distribution $q(y)$ on the same atoms, and the loss is the cross-entropy $-\sum_k q_k \log p_k$. Its gradient with respect to the logits is $p - q$: every entry lies in $[-1, 1]$, however far off or noisy $y$ is. And the value is still learned: over many noisy targets the cross-entropy's minimiser is the average target distribution $p^\star = \mathbb{E}_y[q(y)]$, whose mean is $\mathbb{E}_y[\text{mean of } q(y)]$ — the mean of $y$ whenever $q$ preserves means: exactly for two-hot as long as $y$ stays inside the atoms, and for HL-Gauss up to a tiny discretisation error as long as $y$ stays a few $\sigma$ inside the end atoms (Exercise 3 measures what happens at the edge).
 #
 # C51 learns the *whole* return distribution with a projected distributional Bellman target; Stop Regressing keeps only the scalar TD target and asks how best to turn it into $q$. Two answers follow.
 
@@ -291,8 +291,117 @@ label(ax, "A scalar target as a distribution over fixed atoms", "atom z_k", "tar
 show(fig)
 print(f"means: two-hot {(q_two * demo_support).sum():.4f}, HL-Gauss {(q_hl * demo_support).sum():.4f}, y = {demo_y.item()}")
 
+# %% [markdown] id="sigma-background"
+# ## Exercise 3 — what $\sigma = 0.75\,\varsigma$ means (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the formula on paper first. Stop Regressing sets HL-Gauss's width as a fraction of the atom gap, $\sigma/\varsigma = 0.75$. What does that ratio do to a target? Take evenly spaced atoms with gap $\varsigma$ and a target $y$ exactly on an interior atom $z$, far from both ends of the support, so that the renormalisation of Exercise 2 changes nothing (treat the support as unbounded). The atom's own bin is $[z - \varsigma/2,\; z + \varsigma/2]$; call $m$ the probability that $Y \sim \mathcal N(y, \sigma^2)$ lands in it: the part of the target that stays on the right atom. A wider Gaussian keeps less: $m$ falls from 1 towards 0 as $\sigma$ grows.
+#
+# **Implement** `hl_gauss_sigma(own_mass, gap)`, the inverse: the $\sigma > 0$ whose own-bin mass is exactly $m$ = `own_mass`, for the gap $\varsigma$ = `gap`.
+# - `own_mass` is a float tensor of any shape (a 0-d tensor included); return a new tensor of $\sigma$'s of the same shape and dtype, computed in that precision. `gap` is a Python `int` or `float`.
+# - The tests compare with a numerical solution found by bisection: within relative $10^{-9}$ for float64 own masses from $10^{-3}$ to $1 - 10^{-6}$ (ties included) and gaps from 0.01 to 100, and within relative $10^{-5}$ for float32 own masses from 0.01 to 0.99.
+# - Raise a `ValueError` if any entry of `own_mass` is not strictly between 0 and 1 (`nan` included), or if `gap` is not a finite number $> 0$. Leave `own_mass` unchanged; no gradient needs to flow ($\sigma$ is a hyper-parameter, not a prediction).
+#
+# *Hint:* by symmetry, $m$ depends on $\sigma$ only through $\varsigma/\sigma$. Write $m$ with the error function, then solve for $\sigma$ (PyTorch has the inverse function you need).
+#
+# **Predict, then check.** Before you run the cell after the tests, use your formula to predict (a) the ratio $\sigma/\varsigma$ that keeps exactly half of the target on its own atom, next to the paper's 0.75; (b) at $\sigma = 0.75\,\varsigma$, the mass on each of the two neighbouring atoms; (c) for a target exactly on the *end* atom $z_0$, whose Gaussian hangs half outside the support: is the decoded value $\sum_k q_k z_k$ of its HL-Gauss target $z_0$, above it, or below it? The cell prints all three.
+
+# %% id="sigma-answer" nbgrader={"grade": false, "grade_id": "sigma-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def hl_gauss_sigma(own_mass: torch.Tensor, gap: float) -> torch.Tensor:
+    """The sigma for which N(z, sigma^2) puts `own_mass` on the atom's own bin [z - gap/2, z + gap/2]."""
+    ### BEGIN SOLUTION
+    if not bool(((own_mass > 0) & (own_mass < 1)).all()):
+        raise ValueError(f"own_mass must lie strictly between 0 and 1, got {own_mass}")
+    if isinstance(gap, bool) or not isinstance(gap, (int, float)) or not (math.isfinite(gap) and gap > 0):
+        raise ValueError(f"gap must be a finite number > 0, got {gap!r}")
+    # m = P(|Y - z| <= gap / 2) = erf(gap / (2 sqrt(2) sigma)), so sigma = gap / (2 sqrt(2) erfinv(m))
+    return gap / (2 * math.sqrt(2) * torch.special.erfinv(own_mass))
+    ### END SOLUTION
+
+
+# %% id="sigma-tests" nbgrader={"grade": true, "grade_id": "sigma-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+_s = hl_gauss_sigma(torch.tensor([0.5, 0.9]), 1.0)
+assert _s.shape == (2,) and _s.dtype == torch.float32, f"expected shape (2,) float32, got {tuple(_s.shape)} {_s.dtype}"
+assert _s[0] > _s[1] > 0, f"a larger own mass needs a narrower Gaussian: sigma(0.5) > sigma(0.9) > 0, got {_s.tolist()}"
+_within_1, _within_2 = math.erf(1 / math.sqrt(2)), math.erf(2 / math.sqrt(2))  # N(0, 1) within 1 and 2 standard deviations
+_s = hl_gauss_sigma(torch.tensor([_within_1, _within_2], dtype=torch.float64), 2.0)
+assert abs(_s[0].item() - 1.0) < 1e-9, \
+    f"gap 2, own mass {_within_1:.4f} (a Gaussian's mass within one sigma of its mean): the bin is z +- 1, so sigma = 1, got {_s[0].item()}"
+assert abs(_s[1].item() - 0.5) < 1e-9, f"gap 2, own mass {_within_2:.4f} (within two sigma): sigma = 0.5, got {_s[1].item()}"
+try:
+    hl_gauss_sigma(torch.tensor([1.0]), 1.0)
+except ValueError:
+    pass
+else:
+    raise AssertionError("own_mass = 1 has no sigma > 0: raise a ValueError")
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from scipy.stats import norm as _gaussian
+
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _half_width_bisect(m):
+    """Independent formulation: the x (in standard deviations) with P(|N(0, 1)| <= x) = m, by bisection in Python
+    floats on erf (on erfc above 1/2, where 1 - m is exact); then sigma = (gap / 2) / x."""
+    if m <= 0.5:
+        below = lambda x: math.erf(x / math.sqrt(2)) < m  # noqa: E731
+    else:
+        below = lambda x: math.erfc(x / math.sqrt(2)) > 1 - m  # noqa: E731
+    lo, hi = 0.0, 1.0
+    while below(hi):
+        lo, hi = hi, 2 * hi
+    for _ in range(400):
+        mid = (lo + hi) / 2
+        if mid in (lo, hi):
+            break
+        lo, hi = (mid, hi) if below(mid) else (lo, mid)
+    return (lo + hi) / 2
+
+
+def _sigma_reference(m, gap):
+    return torch.tensor([gap / 2 / _half_width_bisect(v) for v in m.flatten().tolist()], dtype=m.dtype).reshape(m.shape)
+
+
+_g = torch.Generator().manual_seed(55)
+_masses = [torch.rand(20, generator=_g, dtype=torch.float64) * 0.998 + 1e-3,  # anywhere in (0, 1)
+           torch.tensor([1e-3, 0.01, 0.5, 0.5, 0.9, 0.99, 0.999, 1 - 1e-6], dtype=torch.float64),  # both ends; ties
+           1 - torch.logspace(-6, -1, 12, dtype=torch.float64),  # close to 1: narrow Gaussians
+           torch.logspace(-3, -1, 6, dtype=torch.float64).reshape(2, 3),  # close to 0: wide Gaussians; 2-D
+           torch.tensor([0.495], dtype=torch.float64), torch.tensor(0.7, dtype=torch.float64)]  # length 1 and 0-d
+for _gap in (1.0, 0.75, 0.01, 100.0, 2):
+    for _m in _masses:
+        _got = assert_unchanged(hl_gauss_sigma, _m, _gap)  # must not write into own_mass
+        assert_values(_got, _sigma_reference(_m, _gap), what=f"hl_gauss_sigma(own_mass of shape {tuple(_m.shape)}, gap={_gap})")
+        _kept = 1 - 2 * _gaussian.sf(_gap / 2, scale=_got.flatten().numpy())  # forward check: scipy's normal, own bin
+        assert_values(torch.from_numpy(_kept).reshape(_m.shape), _m, rtol=1e-10, atol=1e-13,
+                      what=f"the own-bin mass of N(z, hl_gauss_sigma(m, {_gap})^2)")
+_m32 = torch.rand(30, generator=_g) * 0.98 + 0.01
+assert_values(hl_gauss_sigma(_m32, 1.0), _sigma_reference(_m32.double(), 1.0).float(), what="float32 own_mass (keep float32)")
+for _bad in ([0.5, 0.0], [1.0], [0.3, -0.2], [1.5, 0.5], [0.5, math.nan], math.nan):
+    assert_raises(ValueError, hl_gauss_sigma, torch.tensor(_bad, dtype=torch.float64), 1.0)
+for _bad_gap in (0.0, -1.0, math.inf, math.nan):
+    assert_raises(ValueError, hl_gauss_sigma, torch.tensor([0.5], dtype=torch.float64), _bad_gap)
+### END HIDDEN TESTS
+
+# %% [markdown] id="sigma-check-intro"
+# **Check your prediction** (Exercise 3). The cell answers (a) with your `hl_gauss_sigma`, and (b) and (c) with your `hl_gauss` on 21 atoms with gap 1 (from $-10$ to $10$), for a target on the middle atom and one on the end atom $z_0 = -10$.
+
+# %% id="sigma-check"
+half_sigma = hl_gauss_sigma(torch.tensor(0.5, dtype=torch.float64), 1.0).item()
+print(f"(a) sigma / gap that keeps half of an on-atom target on its own atom: {half_sigma:.4f} (the paper: 0.75)")
+unit_atoms = torch.arange(-10.0, 11.0, dtype=torch.float64)
+q_middle = hl_gauss(torch.tensor(0.0, dtype=torch.float64), unit_atoms, 0.75)
+print(f"(b) sigma = 0.75 gap, target on the middle atom: own atom {q_middle[10]:.3f}, each neighbour {q_middle[11]:.3f}, "
+      f"two atoms away {q_middle[12]:.3f}; {int((q_middle > 0.01).sum())} atoms get more than 1%")
+q_end = hl_gauss(unit_atoms[0], unit_atoms, 0.75)
+print(f"(c) target on the end atom z_0 = {unit_atoms[0].item():g}: own atom {q_end[0]:.3f}, "
+      f"decoded value z_0 + {((q_end * unit_atoms).sum() - unit_atoms[0]).item():.3f} gaps")
+
+# %% [markdown] id="sigma-check-results"
+# **What it shows.** (a) $\sigma \approx 0.741\,\varsigma$ keeps exactly half of the target on its own atom, so the paper's $0.75$ is (in our reading, not the paper's stated reason) "about half on the right atom": 0.495 of it, 0.230 on each neighbour and 0.022 two atoms away. (c) On the end atom the renormalisation is no longer harmless: the half of the Gaussian below $e_0$ is cut off and the rest is scaled up, so the own atom gets 0.662, its upper neighbours the remainder, and the decoded value sits about 0.37 of a gap *inside* the support. The same happens, more weakly, to every target within about $2\sigma$ of either end (Exercise 2 clips a target beyond the support onto the end atom, where this bias is largest), which is why the experiment below gives its atoms a wide margin beyond the values.
+
 # %% [markdown] id="decode-background"
-# ## Exercise 3 — decoding the value (2 points)
+# ## Exercise 4 — decoding the value (2 points)
 #
 # The network's value head outputs logits $\ell \in \mathbb R^K$; the value is the mean of $\operatorname{softmax}(\ell)$ on the atoms,
 #
@@ -373,7 +482,7 @@ assert_raises(ValueError, expected_value, torch.zeros(2, 4, dtype=torch.float64)
 ### END HIDDEN TESTS
 
 # %% [markdown] id="loss-background"
-# ## Exercise 4 — the classification loss (2 points)
+# ## Exercise 5 — the classification loss (2 points)
 #
 # The value network is trained by the cross-entropy between the target distribution $q$ (two-hot or HL-Gauss) and its prediction, averaged over the batch:
 #
@@ -583,7 +692,7 @@ claim("regression-with-a-smaller-step",
 
 # %% [markdown] id="reflect-support" nbgrader={"grade": true, "grade_id": "reflect-support", "locked": false, "points": 1, "schema_version": 3, "solution": true, "task": false}
 # ### BEGIN SOLUTION
-# **Model answer.** Too narrow: every target beyond the end atom is clipped onto it (Exercises 1 and 2 clip $y$ first), so the decoded value can never exceed $z_{K-1}$; the values near the edge are biased towards the inside, and through bootstrapping that bias propagates to every state that leads there. Too wide: the atom gap $\varsigma$ grows, so the values live on a handful of atoms; two-hot then resolves a value only through the split between two coarse atoms, and HL-Gauss with $\sigma = 0.75\,\varsigma$ blurs each target over a range much wider than the differences between states, so the network has few effective classes to tell states apart (and most logits are wasted). This notebook took the range of the exact values plus a margin of $1 + 3\max\sigma_r = 13$ on each side, so noisy targets are rarely clipped, with 51 atoms (a gap of about 0.92, against values spread over $[-10, 10]$) to keep the resolution.
+# **Model answer.** Too narrow: every target beyond the end atom is clipped onto it (Exercises 1 and 2 clip $y$ first), so the decoded value can never exceed $z_{K-1}$; the values near the edge are biased towards the inside (HL-Gauss even decodes a target on the end atom about 0.37 of a gap inside, as the check after Exercise 3 printed), and through bootstrapping that bias propagates to every state that leads there. Too wide: the atom gap $\varsigma$ grows, so the values live on a handful of atoms; two-hot then resolves a value only through the split between two coarse atoms, and HL-Gauss with $\sigma = 0.75\,\varsigma$ blurs each target over a range much wider than the differences between states, so the network has few effective classes to tell states apart (and most logits are wasted). This notebook took the range of the exact values plus a margin of $1 + 3\max\sigma_r = 13$ on each side, so noisy targets are rarely clipped, with 51 atoms (a gap of about 0.92, against values spread over $[-10, 10]$) to keep the resolution.
 #
 # **Rubric (1 point).** 0.5: narrow support clips targets and biases the values (the decoded mean cannot leave the support); 0.5: wide support coarsens the resolution / wastes atoms (too few atoms per unit of value, or too much blur for HL-Gauss). Naming the notebook's margin is a plus, not required. "Any support works as long as it sums to 1" earns 0.
 # ### END SOLUTION
