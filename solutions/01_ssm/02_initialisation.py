@@ -4,7 +4,7 @@
 # **Papers:** A. Gu, A. Gupta, K. Goel, C. Ré, *On the Parameterization and Initialization of Diagonal State Space Models* (S4D, 2022, arXiv:2206.11893); A. Gu, I. Johnson, A. Timalsina, A. Rudra, C. Ré, *How to Train Your HiPPO* (2022, arXiv:2206.12037).
 #
 # **Learning objectives**
-# - write the S4D-Lin and S4D-Inv initialisations and see which frequencies each one covers;
+# - write the S4D-Lin and S4D-Inv initialisations, derive the period (in steps) each mode resolves, and see which frequencies each initialisation covers;
 # - build a trainable S4D layer (log-parameterised $\Delta$ and $\mathrm{Re}\,A$, kernel, causal convolution, skip term);
 # - train a small S4D classifier on sequential digits, and on their permuted variant, with three initialisations and report mean and spread over seeds;
 # - relate the result to the spread of $\mathrm{Im}\,A$: frequency coverage is what the structured initialisations buy.
@@ -15,7 +15,7 @@
 #
 # **Time:** 45 min
 #
-# **Points:** 11 (three autograded exercises, 8 points; three written answers, 1 point each, graded by hand)
+# **Points:** 13 (four autograded exercises, 10 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** with everything else equal, the structured initialisations S4D-Lin and S4D-Inv — whose imaginary parts spread over many frequencies — train clearly better than a random diagonal initialisation.
 
@@ -112,6 +112,122 @@ for H, N in [(1, 1), (1, 2), (3, 8), (2, 32), (4, 64), (1, 256)]:
         assert all(torch.equal(A[h], A[0]) for h in range(H)), f"{fn.__name__}: every channel gets the same row"
 ### END HIDDEN TESTS
 
+# %% [markdown] id="period-background"
+# ## Exercise 2 — which period does each mode resolve? (derive, then predict; 2 points)
+#
+# No code in the hint this time: derive the formula on paper first. Sampled once per step, mode $n$ of channel $h$ enters the kernel as $e^{\Delta_h A_{hn} \ell}$: its magnitude decays (notebook 1's half-life) while its phase turns. Its **period** $T_{hn}$ is the number of steps the oscillation $e^{\Delta_h A_{hn} t}$ takes for its phase to make one full turn, the smallest real $T > 0$ with $e^{i\,\Delta_h \mathrm{Im}A_{hn}\, T} = 1$: a real number, not rounded to whole steps. It is positive whatever the sign of $\mathrm{Im}\,A$ (a mode and its conjugate share it), and `+inf` for a mode that does not oscillate ($\mathrm{Im}\,A = 0$, e.g. S4D-Lin's $n = 0$; $-0.0$ counts as 0).
+#
+# **Implement** `mode_period(A, dt)`: `A` complex of shape `(H, N)`, `dt` real positive of shape `(H,)` (the step of each channel); return a new real tensor of periods in steps, shape `(H, N)`. The result has the real dtype of `A` whatever the dtype of `dt` (a float64 `dt` with complex64 `A` gives float32 periods), and the inputs stay unchanged. The tests compare with a scalar reference within relative $10^{-9}$ for complex128 `A` and $10^{-5}$ for complex64, check that the phase makes exactly one turn in $T$ and half a turn in $T/2$, and include negative $\mathrm{Im}\,A$, $\mathrm{Im}\,A = \pm 0$, any $\mathrm{Re}\,A < 0$, $H \ne N$, $H = N$ and $H = N = 1$.
+#
+# *Hint:* by how many radians does the phase of $e^{\Delta A \ell}$ advance from step $\ell$ to step $\ell + 1$, and which part of $A$ sets it?
+#
+# **Predict, then check.** A kernel of length $L = 64$ can only use an oscillation whose period lies between 2 steps (one sample per step shows nothing faster) and 64 steps (anything slower never completes a cycle within the sequence): that is the band $[2\pi/64, \pi]$ radians per step of the frequency-coverage section below. Before you run the picture, predict with your formula, for $N = 32$ at the layer's largest step $\Delta = 0.1$: the periods of S4D-Inv's fastest mode ($n = 0$) and slowest mode ($n = 31$), and of a random mode with $z = 0$ ($\mathrm{Im}\,A = 1$). Which are in the band? Where is that random mode at the smallest step, $\Delta = 10^{-3}$? The picture cell prints all four.
+
+# %% id="period-answer" nbgrader={"grade": false, "grade_id": "period-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def mode_period(A: torch.Tensor, dt: torch.Tensor) -> torch.Tensor:
+    """Steps per full turn of the phase of exp(dt_h A_hn l), for every mode: (H, N) real, +inf where Im A = 0."""
+    ### BEGIN SOLUTION
+    # the phase of e^{dt A l} advances by dt Im(A) radians per step; a full turn, 2 pi, takes 2 pi / |dt Im A| steps
+    turn_per_step = (A.imag * dt.to(A.real.dtype)[:, None]).abs()
+    return 2 * math.pi / turn_per_step
+    ### END SOLUTION
+
+
+# %% id="period-tests" nbgrader={"grade": true, "grade_id": "period-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+T = mode_period(torch.tensor([[-0.5 + math.pi * 1j, -0.5 - math.pi * 1j, -0.5 + 0j, -2.0 + 0.25j]], dtype=torch.complex128), torch.tensor([1.0], dtype=torch.float64))
+assert T.shape == (1, 4), f"expected shape (H, N) = (1, 4), got {tuple(T.shape)}"
+assert T.dtype == torch.float64 and not T.is_complex(), f"a real float64 tensor for complex128 A, got {T.dtype}"
+assert abs(T[0, 0].item() - 2.0) < 1e-12, f"Im A = pi, dt = 1: the phase turns by pi per step, a full turn in 2 steps; got {T[0, 0].item()}"
+assert abs(T[0, 1].item() - 2.0) < 1e-12, f"Im A = -pi turns the other way, with the same period 2; got {T[0, 1].item()}"
+assert T[0, 2].item() == math.inf, f"Im A = 0 does not oscillate: the period is +inf, got {T[0, 2].item()}"
+assert abs(T[0, 3].item() - 8 * math.pi) < 1e-12, f"Im A = 0.25, dt = 1: 2 pi / 0.25 = 25.13 steps (Re A does not matter), got {T[0, 3].item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import cmath
+
+from utils.testing import assert_fresh, assert_unchanged, assert_values
+
+
+def _period_scalar(a, d):  # independent: one mode at a time, Python floats; +inf where Im A = 0
+    turn = abs(float(d) * complex(a).imag)
+    return math.inf if turn == 0.0 else 2 * math.pi / turn
+
+
+def _reference(A, dt):
+    H, N = A.shape
+    return torch.tensor([[_period_scalar(A[h, n], dt[h]) for n in range(N)] for h in range(H)], dtype=torch.float64)
+
+
+def _check_turns(T, A, dt, what):  # the definition itself: one full turn in T, half a turn (to -1) in T/2
+    for h in range(A.shape[0]):
+        for n in range(A.shape[1]):
+            w, t = float(dt[h]) * complex(A[h, n]).imag, T[h, n].item()
+            if w == 0.0:
+                continue
+            assert abs(cmath.exp(1j * w * t) - 1) < 1e-6 and abs(cmath.exp(0.5j * w * t) + 1) < 1e-6, (
+                f"{what}: mode ({h}, {n}) with dt Im A = {w:.4g} rad/step: in T = {t:.6g} steps its phase does not make exactly one turn")
+
+
+g = torch.Generator().manual_seed(21)
+for H, N in [(1, 1), (3, 5), (4, 4), (2, 7)]:
+    re = -torch.exp(torch.randn(H, N, generator=g, dtype=torch.float64))  # any Re A < 0
+    im = torch.randn(H, N, generator=g, dtype=torch.float64) * torch.exp(torch.randn(H, N, generator=g, dtype=torch.float64) * 2)
+    if H * N > 1:
+        im[0, -1], im[-1, 0] = 0.0, -0.0  # modes that do not oscillate
+    A = torch.complex(re, im)
+    dt = torch.exp(torch.rand(H, generator=g, dtype=torch.float64) * math.log(1e3) - math.log(1e3))  # log-uniform in [1e-3, 1]
+    T = assert_unchanged(mode_period, A, dt)
+    assert_fresh(T, A, dt, what=f"mode_period (H={H}, N={N})")
+    expected = _reference(A, dt)
+    assert_values(T, expected, rtol=1e-9, atol=0.0, what=f"periods for complex128 A, H={H}, N={N}")
+    _check_turns(T, A, dt, f"complex128, H={H}, N={N}")
+    # complex64 A: float32 periods, whether dt is float32 or float64
+    A32 = A.to(torch.complex64)
+    for dt_any in (dt.float(), dt):
+        T32 = assert_unchanged(mode_period, A32, dt_any)
+        assert T32.dtype == torch.float32, f"complex64 A with {dt_any.dtype} dt: the periods must be float32, got {T32.dtype}"
+        assert_values(T32, _reference(A32, dt.float()).float(), rtol=1e-5, atol=0.0,
+                      what=f"periods for complex64 A and {dt_any.dtype} dt, H={H}, N={N}")
+# the initialisations of Exercise 1, written out here (not through your s4d_lin / s4d_inv)
+k = torch.arange(32, dtype=torch.float64)
+for imag in (math.pi * k, 64 / math.pi * (64 / (2 * k + 1) - 1)):
+    A = torch.complex(torch.full((2, 32), -0.5, dtype=torch.float64), imag.repeat(2, 1))
+    dt = torch.tensor([1e-3, 1e-1], dtype=torch.float64)
+    assert_values(mode_period(A, dt), _reference(A, dt), rtol=1e-9, atol=0.0, what="periods of S4D-Lin / S4D-Inv modes")
+### END HIDDEN TESTS
+
+# %% [markdown] id="init-picture-intro"
+# ## Picture: which frequencies each initialisation starts with
+#
+# Below, each dot is one mode of a layer like the model's first one ($H = 32$ channels × $N = 32$ modes) **at initialisation**: $A$ from your `s4d_lin` and `s4d_inv` (and the random rule above), $\Delta_h$ drawn log-uniform in $[10^{-3}, 10^{-1}]$ as the layer does (from a generator of its own, so this draw is not the model's). Each panel is the complex plane of the discretised eigenvalues $\Delta A_n$, on log axes: horizontally the decay per step $-\mathrm{Re}(\Delta A) = \Delta/2$, vertically the frequency $\mathrm{Im}(\Delta A) = \Delta\,\mathrm{Im}A$ in radians per step. The shaded strip is the band $[2\pi/64, \pi]$ (periods of 2 to 64 steps); the legend gives the share of modes whose period, from your `mode_period`, lies in it. Look at how many dots of each panel sit in the strip, and at which steps $\Delta$.
+
+# %% id="init-picture"
+g_picture = torch.Generator().manual_seed(SEED)  # its own draws: the global RNG, and so every later cell, is untouched
+H_pic = N_pic = 32
+dt_pic = torch.exp(torch.rand(H_pic, generator=g_picture) * math.log(100) + math.log(1e-3))
+A_pic = {"lin": s4d_lin(H_pic, N_pic), "inv": s4d_inv(H_pic, N_pic),
+         "random": torch.complex(torch.full((H_pic, N_pic), -0.5), torch.exp(torch.randn(H_pic, N_pic, generator=g_picture)))}
+fig, axes = subplots(ncols=3, width=4.6, sharey=True)
+for ax, (init, A) in zip(axes, A_pic.items()):
+    dtA = A * dt_pic[:, None]
+    period = mode_period(A, dt_pic)
+    in_band = (period >= 2) & (period <= 64)
+    ax.axhspan(2 * math.pi / 64, math.pi, color="tab:green", alpha=0.15, label="band [2π/64, π]")
+    for mask, colour, where in ((in_band, "tab:blue", "in the band"), (~in_band, "tab:grey", "outside")):
+        shown = mask & (dtA.imag > 0)  # frequency 0 (S4D-Lin's n = 0) is off the log scale
+        ax.scatter(-dtA.real[shown], dtA.imag[shown], s=5, c=colour, label=f"{where}: {mask.float().mean().item():.0%} of modes")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    label(ax, f"S4D-{init} at initialisation", "decay per step  −Re(ΔA) = Δ/2", "frequency  Im(ΔA) = Δ Im A (rad/step)")
+show(fig)
+inv_row = s4d_inv(1, 32)[0]
+T_pred = mode_period(torch.stack([inv_row[0], inv_row[31], torch.tensor(-0.5 + 1j, dtype=torch.complex64)]).repeat(2, 1), torch.tensor([0.1, 1e-3]))
+print(f"periods at Δ = 0.1: S4D-Inv n=0 {T_pred[0, 0]:.3f} steps, n=31 {T_pred[0, 1]:.0f} steps, random Im A = 1 {T_pred[0, 2]:.1f} steps; "
+      f"at Δ = 0.001: random Im A = 1 {T_pred[1, 2]:.0f} steps")
+
+# %% [markdown] id="init-picture-reading"
+# **What the picture shows** (SEED = 0). S4D-Lin's modes form a ladder $\pi n \Delta$ that slides up with $\Delta$: near $\Delta = 10^{-3}$ only its top rungs reach the band, in the middle of the range most of the ladder is in it, and at the largest steps its upper rungs turn faster than $\pi$ per step (Reflect question 2 asks which rungs); 68% of all modes are in the band. S4D-Inv spreads every channel over more than three decades, $0.32\,\Delta$ to $1283\,\Delta$ radians per step: at $\Delta = 0.1$ its fastest mode has a period of 0.049 steps, far too fast to see, its slowest one of 194 steps, too slow, and the modes between cover the band, 51% in all. The random modes, $\mathrm{Im}\,A = e^{z}$ with $z$ of order 1, sit near $\Delta\,\mathrm{Im}A \approx \Delta$, below the band for most steps: the $z = 0$ mode has a period of 62.8 steps at $\Delta = 0.1$, just inside, but 6283 steps at $\Delta = 10^{-3}$; only 8% of the random modes start in the band. The coverage section below measures the same shares on the model's own first layer (another draw of $\Delta$): 64%, 53% and 5%.
+
 # %% [markdown] id="layer-background"
 # ## A trainable S4D layer
 #
@@ -119,7 +235,7 @@ for H, N in [(1, 1), (1, 2), (3, 8), (2, 32), (4, 64), (1, 256)]:
 #
 # $$\Delta = e^{\log\Delta}, \quad A = -e^{\log(-\mathrm{Re}A)} + i\,\mathrm{Im}A, \quad K_\ell = 2\,\mathrm{Re}\sum_n C_n \frac{e^{\Delta A_n}-1}{A_n} e^{\Delta A_n \ell} .$$
 #
-# ## Exercise 2 — the kernel from trainable parameters (3 points)
+# ## Exercise 3 — the kernel from trainable parameters (3 points)
 #
 # **Implement** `s4d_layer_kernel(log_dt, log_A_real, A_imag, C, L)`: `log_dt` of shape `(H,)`, `log_A_real` and `A_imag` real of shape `(H, N)`, `C` complex of shape `(H, N)`, an int `L >= 1`; return the real kernel `(H, L)`.
 #
@@ -200,7 +316,7 @@ for H, N, L in [(1, 1, 1), (2, 3, 10), (3, 4, 25), (1, 2, 2)]:
 ### END HIDDEN TESTS
 
 # %% [markdown] id="conv-background"
-# ## Exercise 3 — the layer's output: convolution plus skip (2 points)
+# ## Exercise 4 — the layer's output: convolution plus skip (2 points)
 #
 # The layer's output adds a skip term $D u$ (the SSM's "$D$" matrix, one scalar per channel) to the causal convolution:
 #
