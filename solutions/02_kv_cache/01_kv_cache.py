@@ -4,7 +4,7 @@
 # **Papers:** background for Liu et al., *MiniCache: KV Cache Compression in Depth Dimension for Large Language Models* (2024, arXiv:2405.14366) and Agarwal et al., *Cache-Craft: Managing Chunk-Caches for Efficient Retrieval-Augmented Generation* (2025, arXiv:2502.15734); the cache itself goes back to Vaswani et al., *Attention Is All You Need* (2017, arXiv:1706.03762).
 #
 # **Learning objectives**
-# - explain why autoregressive decoding without a cache recomputes every earlier token at every step;
+# - explain why autoregressive decoding without a cache recomputes every earlier token at every step, and count what the cache saves (token passes and query–key products);
 # - implement one attention step against a cache, and greedy decoding that keeps and extends a per-layer KV cache;
 # - account for the cache's memory as a function of layers, heads, head size, length, batch and dtype, and see what grouped-query attention and lower precision do to it.
 #
@@ -14,7 +14,7 @@
 #
 # **Time:** 40 min
 #
-# **Points:** 11 (four autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
+# **Points:** 13 (five autograded exercises, 2 points each; three written answers, 1 point each, graded by hand)
 #
 # **Headline claim:** caching keys and values turns each decoding step from a pass over the whole sequence into a pass over one token — the same tokens come out, several times faster — at the price of a memory bill $2 \cdot L \cdot H_{kv} \cdot d_h \cdot T \cdot B \cdot \text{bytes}$ that grows with every token.
 
@@ -140,6 +140,59 @@ with forbidden(_SDPA):
     assert_values(assert_unchanged(attend_step, q32, k32, v32), want32, what="float32 inputs")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="attention-picture-intro"
+# ### What the cache is read for: where the answer's attention goes
+#
+# Your `attend_step` is what every layer does at every decoding step. Here it is on the trained model, at the moment that matters in this corpus: answering a query. We take the first held-out document whose first query asks for an **alias** (`F=L;` after `L=79;`, then `?F=`) and that the model answers right, and recompute, layer by layer, the attention weights $\alpha_{ts} = \operatorname{softmax}_s(q_t^\top k_s/\sqrt{d_h})$ of the two tokens that produce the answer: the `=` of the query (it predicts the first digit) and the first digit (it predicts the second). The queries come from the model's own modules (`block.qkv_heads` on the hidden state entering each layer), the keys from the cache `present` the forward pass returns; the cell checks that these weights reproduce your `attend_step` output.
+#
+# **What to look at.** Each row of a heatmap is one layer, each column an earlier position (its character below it); colour is the attention weight, averaged over the 4 heads (a square-root colour scale, so that small weights stay visible). The definition's two digits are outlined in red, the alias in orange. Which layer finds the digits, and does any layer look at the alias?
+
+# %% id="attention-picture"
+import re
+
+import matplotlib.colors
+
+seen = heldout_batch(16)
+with torch.no_grad():
+    seen_logits, seen_cache, seen_hidden = model(seen, return_hidden=True)
+for doc_i, text in enumerate(decode(row) for row in seen):  # the first document whose first query asks for an alias
+    query = re.search(r"\?([A-Z])=\d\d;", text)
+    alias = re.search(rf"(?<!\?)\b{query.group(1)}=([A-Z]);", text[: query.start()]) if query else None
+    defn = re.search(rf"(?<!\?)\b{alias.group(1)}=\d\d;", text) if alias else None
+    eq = query.start() + 2 if query else 0  # the "=" predicts the first digit, the first digit the second
+    if defn and torch.equal(seen_logits[doc_i, eq : eq + 2].argmax(-1), seen[doc_i, eq + 1 : eq + 3]):
+        break
+digits, alias_span = slice(defn.start() + 2, defn.start() + 4), slice(alias.start(), alias.start() + 3)
+attn = torch.zeros(2, cfg.n_layers, eq + 2)  # (answer token, layer, earlier position), mean over heads
+best_head = torch.zeros(2, cfg.n_layers)  # the largest single head's mass on the definition's digits
+for l, block in enumerate(model.blocks):
+    with torch.no_grad():
+        q_all = block.qkv_heads(seen_hidden[l][doc_i : doc_i + 1], torch.arange(seen.shape[1]))[0]
+    for j, t in enumerate((eq, eq + 1)):
+        q_t, (k_t, v_t) = q_all[:, :, t : t + 1], (c[doc_i : doc_i + 1, :, : t + 1] for c in seen_cache[l])
+        w_t = torch.softmax(q_t @ k_t.transpose(-2, -1) / math.sqrt(cfg.head_dim), dim=-1)  # (1, H, 1, t + 1)
+        assert torch.allclose(w_t @ v_t, attend_step(q_t, k_t, v_t), atol=1e-5), "the weights of your attend_step"
+        attn[j, l, : t + 1], best_head[j, l] = w_t[0, :, 0].mean(0), w_t[0, :, 0, digits].sum(-1).max()
+print(f"document {doc_i}: {text[: eq + 3]!r}")
+fig, axes = subplots(1, 2, width=10, height=3.4)
+for j, ax in enumerate(axes):
+    im = ax.imshow(attn[j], aspect="auto", cmap="viridis", norm=matplotlib.colors.PowerNorm(0.5, 0, float(attn.max())))
+    ax.axvspan(digits.start - 0.5, digits.stop - 0.5, fill=False, edgecolor="red", lw=1.5, label="definition digits")
+    ax.axvspan(alias_span.start - 0.5, alias_span.stop - 0.5, fill=False, edgecolor="orange", lw=1.5, label="alias")
+    ax.set_xticks(range(eq + 2), list(text[: eq + 2]), fontsize=5)
+    ax.grid(False)
+    label(ax, f"Attention of the token that predicts answer digit {j + 1}", "earlier position (its character)", "layer")
+fig.colorbar(im, ax=axes, label="attention weight, mean over heads")
+show(fig)
+other_digits = torch.tensor([c.isdigit() for c in text[: eq + 2]]).index_fill(0, torch.arange(digits.start, digits.stop), False)
+for l in range(cfg.n_layers):
+    print(f"layer {l}: on the definition's digits {attn[0, l, digits].sum():.2f} (best head {best_head[0, l]:.2f}) and "
+          f"{attn[1, l, digits].sum():.2f} (best head {best_head[1, l]:.2f}); on other digits {attn[0, l, other_digits].sum():.2f}; "
+          f"on the alias {attn[:, l, alias_span].sum(-1).max():.2f}")
+
+# %% [markdown] id="attention-picture-observations"
+# **What we see.** (Document 4 of the held-out set: `L=79;` at position 6, the alias `F=L;` at 56, the query `?F=` at 75.) The answer is read straight from the cache, 70 positions back: in the **last layer**, 0.45 of the `=` token's attention (averaged over heads) lands on the definition's digits `79`, and one head puts 0.96 there; for the second digit, 0.42 and 0.85. Layer 0 also looks at digits (0.31 on these two), but it spreads as much again over the other digits of the document (0.33): it finds *digits*, not *the* digits. Layers 1-4 put at most 0.06 on them and most of their weight on the query's own `?` (the bright column on the right). The alias gets at most 0.03 in every layer: the answer tokens never look at it, so the hop from `F` to `L` was made earlier, by other tokens whose states the answer reads. Whatever the mechanism, every fact the answer needs lives in K and V of tokens tens of positions back — which is why evicting or approximating cache entries (the next two notebooks) can cost exactly these answers.
+
 # %% [markdown] id="decode-background"
 # ## Exercise 2 — greedy decoding with a KV cache (2 points)
 #
@@ -263,6 +316,111 @@ for use_cache in (True, False):
                   what=f"tied logits (use_cache={use_cache}): pick the lowest token id, as torch.argmax does")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="cost-background"
+# ## Exercise 3 — what the cache saves, counted (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the two formulas on paper first. Decode exactly as in Exercise 2, with a batch of one: a prompt of $P \ge 1$ tokens, $n \ge 0$ new tokens. **Without the cache** there are $n$ forward calls, on $P, P+1, \dots, P+n-1$ tokens. **With the cache** there is one prefill call on the $P$ prompt tokens, then $n - 1$ calls on one token each, each after a cache holding every earlier token ($n = 0$: no call at all). Count, summed over all calls:
+#
+# - **token passes**: the tokens fed through the network (a call on $m$ tokens counts $m$, whatever the cache holds);
+# - **query–key products**, per layer and per head: a call computes, for each token it feeds, at position $t$ (counting from 0), one product $q_t^\top k_s$ with the key of every position $s \le t$ (cached or new; the causal pairs only, the masked ones are not counted).
+#
+# **Implement** `decode_cost(prompt_len, n_new, use_cache)` returning the pair `(token_passes, qk_products)` as a tuple of two Python `int`s, exact. The tests use sizes up to $10^{12}$ (where a loop over the decoding steps would run for hours and a float loses the last digits: use integer arithmetic), as well as $P = 1$ and $n \in \{0, 1\}$. Raise a `ValueError` if `prompt_len < 1` or `n_new < 0`.
+#
+# *Hint:* count one call first — $m$ new tokens after $c$ cached ones — as a sum over its tokens; then sum over the calls and look for sums of consecutive integers. Check your formulas by hand on $P = 1, n = 2$ (no cache: calls on 1 and 2 tokens) before you code them.
+#
+# **Predict, then check.** For Experiment 1's setting ($P = 128$, 256 new tokens), by what factor does the cache cut the token passes, and the query–key products? Is the measured speed-up as large? The cell after the timing prints your counts next to it.
+
+# %% id="cost-answer" nbgrader={"grade": false, "grade_id": "cost-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def decode_cost(prompt_len: int, n_new: int, use_cache: bool) -> tuple[int, int]:
+    """(token passes, query-key products per layer and head) of greedy decoding n_new tokens after prompt_len."""
+    ### BEGIN SOLUTION
+    if prompt_len < 1 or n_new < 0:
+        raise ValueError(f"prompt_len must be >= 1 and n_new >= 0, got {prompt_len}, {n_new}")
+    if n_new == 0:
+        return 0, 0
+    last = prompt_len + n_new - 1  # the longest sequence ever fed: the last new token is never fed back
+    if use_cache:
+        # every position 0..last-1 is fed exactly once and attends to itself and all before it
+        return last, last * (last + 1) // 2
+    # call i feeds P + i tokens (sum of an arithmetic series); a call on m tokens has m (m + 1) / 2 causal pairs,
+    # and sum_{m=1}^{M} m (m + 1) / 2 = M (M + 1) (M + 2) / 6
+    passes = n_new * prompt_len + n_new * (n_new - 1) // 2
+    tetra = lambda m: m * (m + 1) * (m + 2) // 6
+    return passes, tetra(last) - tetra(prompt_len - 1)
+    ### END SOLUTION
+
+
+# %% id="cost-tests" nbgrader={"grade": true, "grade_id": "cost-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+got = decode_cost(1, 2, use_cache=False)
+assert isinstance(got, tuple) and len(got) == 2 and all(type(x) is int for x in got), f"return a tuple of two ints, got {got!r}"
+assert got == (3, 4), f"P = 1, n = 2 without the cache: calls on 1 and 2 tokens = 3 passes, 1 + (1 + 2) = 4 products; got {got}"
+assert decode_cost(1, 2, use_cache=True) == (2, 3), "P = 1, n = 2 with the cache: prefill 1 token (1 product), then 1 token at position 1 (2 products)"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import signal as _signal
+
+from utils.testing import assert_raises
+
+
+def _cost_by_calls(P, n, use_cache):  # independent: list the forward calls, count every (t, s) pair one by one
+    calls = [(0, P + i) for i in range(n)] if not use_cache else ([(0, P)] if n else []) + [(P + j - 1, 1) for j in range(1, n)]
+    passes = sum(m for _, m in calls)
+    products = sum(1 for c, m in calls for t in range(c, c + m) for _ in range(t + 1))
+    return passes, products
+
+
+def _cost_by_comb(P, n, use_cache):  # independent closed form: binomial coefficients, exact ints
+    if n == 0:
+        return 0, 0
+    T = P + n - 1
+    if use_cache:
+        return T, math.comb(T + 1, 2)
+    return math.comb(T + 1, 2) - math.comb(P, 2), math.comb(T + 2, 3) - math.comb(P + 1, 3)
+
+
+def _in_time(fn, *args, seconds=3):  # a loop over 10**12 steps must fail, not hang the grader
+    if not hasattr(_signal, "SIGALRM"):
+        return fn(*args)
+    def _stop(*_):
+        raise AssertionError(f"decode_cost{args} takes longer than {seconds} s: derive the closed form, do not loop over the steps")
+    old = _signal.signal(_signal.SIGALRM, _stop)
+    _signal.alarm(seconds)
+    try:
+        return fn(*args)
+    finally:
+        _signal.alarm(0)
+        _signal.signal(_signal.SIGALRM, old)
+
+
+def _check(P, n, use_cache, want):
+    got = _in_time(decode_cost, P, n, use_cache)
+    assert isinstance(got, tuple) and len(got) == 2 and all(type(x) is int for x in got), \
+        f"decode_cost({P}, {n}, use_cache={use_cache}) must return a tuple of two ints, got {got!r}"
+    assert got == want, f"decode_cost({P}, {n}, use_cache={use_cache}): expected (passes, products) = {want}, got {got}"
+
+
+for P in (1, 2, 3, 7, 40):
+    for n in (0, 1, 2, 3, 5, 17):
+        for use_cache in (True, False):
+            _check(P, n, use_cache, _cost_by_calls(P, n, use_cache))
+for P, n in [(128, 256), (1, 10**12), (10**12, 1), (10**12, 10**12), (999_999_999_989, 123_456_789_013), (2, 10**6 + 1)]:
+    for use_cache in (True, False):
+        _check(P, n, use_cache, _cost_by_comb(P, n, use_cache))
+# the counts follow the model's own calls: spy on a cached decode of the real model (6 new tokens after 9)
+_calls = []
+_spy_model = lambda idx, past=None: (_calls.append((0 if past is None else past[0][0].shape[2], idx.shape[1])), model(idx, past=past))[1]
+_prompt = heldout_batch(1)[:, :9]
+with torch.no_grad():
+    _logits, _cache = _spy_model(_prompt)
+    for _ in range(5):
+        _logits, _cache = _spy_model(_logits[:, -1:].argmax(-1), past=_cache)
+assert _calls == [(0, 9)] + [(9 + j, 1) for j in range(5)], _calls
+assert decode_cost(9, 6, True) == (sum(m for _, m in _calls), sum(t + 1 for c, m in _calls for t in range(c, c + m)))
+for bad in [(0, 3), (-2, 3), (5, -1), (0, 0)]:
+    for use_cache in (True, False):
+        assert_raises(ValueError, decode_cost, *bad, use_cache)
+### END HIDDEN TESTS
+
 # %% [markdown] id="equal-intro"
 # ## Experiment 1 — the same tokens, faster
 #
@@ -305,6 +463,19 @@ show(fig)
 # %% [markdown] id="timing-observations"
 # **What we see.** The cached decoder's throughput stays flat as the sequence grows — every step is one token through the network — while the uncached one slows down, because step $t$ re-runs all $128 + t$ tokens. The ratio therefore grows with length: in our runs about 3x at 16 new tokens and about 5x at 256 (one thread, a shared machine; your figures will differ). It is smaller than the 8x of the module's first trial because our model is tiny: a one-token step is dominated by Python and kernel-launch overhead, not arithmetic, which caps the cached speed.
 
+# %% [markdown] id="cost-check-intro"
+# **Check your prediction** (Exercise 3): the counts for the prompt of 128 characters, next to the speed-up just measured.
+
+# %% id="cost-check"
+n_show = 256 if 256 in speedup else lengths[-1]
+(pass_none, qk_none), (pass_cache, qk_cache) = (decode_cost(prompt.shape[1], n_show, flag) for flag in (False, True))
+print(f"{n_show} new tokens after {prompt.shape[1]}: token passes {pass_none:,} without the cache, {pass_cache:,} with it "
+      f"({pass_none / pass_cache:.0f}x fewer); query-key products per layer and head {qk_none:,} and {qk_cache:,} "
+      f"({qk_none / qk_cache:.0f}x fewer); measured speed-up {speedup[n_show]:.1f}x")
+
+# %% [markdown] id="cost-check-observations"
+# **What it shows.** At 256 new tokens the cache feeds 383 tokens through the network instead of 65,408 (171x fewer) and computes 73,536 query–key products per layer and head instead of 9,087,616 (124x fewer), yet decoding is only a few times faster here (4.0x in our full run on a busy machine; 4.1x-8.7x over seeds 0-4, see the claim check). A one-token step of this 1.2M-parameter model costs far more than its arithmetic: Python, the layer-by-layer dispatch of small kernels and the growing `torch.cat` of the cache dominate, and those do not shrink with the cache. On a large model the arithmetic (and the memory traffic it implies) dominates and the saving comes much closer to the counts.
+
 # %% [markdown] id="memory-background"
 # ## The memory bill
 #
@@ -314,7 +485,7 @@ show(fig)
 #
 # For LLaMA-2-7B ($L=32$, $H_{kv}=32$, $d_h=128$) in fp16 that is 0.5 MB per token — 2 GiB for one 4096-token sequence, a sixth of the 12.6 GiB of weights. The cache grows with every token and every concurrent request, which is why the rest of this module compresses it (MiniCache: across depth, and in precision) and reuses it (Cache-Craft: across requests).
 #
-# ## Exercise 3 — cache memory accounting (2 points)
+# ## Exercise 4 — cache memory accounting (2 points)
 #
 # **Implement** `kv_cache_bytes(n_layers, n_kv_heads, head_dim, seq_len, batch=1, bytes_per_value=2.0)` returning $M$ as a Python `float` (a fractional `bytes_per_value` such as 0.5 for 4-bit must work). The five sizes are ints; 0 is allowed (an empty cache holds 0 bytes). Raise a `ValueError` if any of the five sizes is negative or if `bytes_per_value <= 0`.
 #
@@ -379,7 +550,7 @@ for bad in (0, 0.0, -0.5, -2):
 ### END HIDDEN TESTS
 
 # %% [markdown] id="gqa-background"
-# ## Exercise 4 — grouped-query attention (2 points)
+# ## Exercise 5 — grouped-query attention (2 points)
 #
 # Grouped-query attention (GQA, Ainslie et al. 2023, arXiv:2305.13245) keeps all $H$ query heads but only $H_{kv} = H / g$ key/value heads: query heads $h = j g, \dots, j g + g - 1$ share K/V head $j$. The cache shrinks by the group size $g$. At attention time each K/V head is expanded to serve its group.
 #

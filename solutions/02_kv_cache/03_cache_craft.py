@@ -7,7 +7,7 @@
 # - precompute a chunk's KV cache in isolation and reuse it at another position, re-rotating its RoPE keys;
 # - measure where the reused cache is wrong (by layer, by position in the chunk) and how much quality the missing cross-chunk attention costs;
 # - recompute a small, well-chosen fraction of a chunk's tokens to win most of the quality back;
-# - manage chunk caches under a memory budget for a skewed stream of requests, and compare an eviction policy with LRU.
+# - manage chunk caches under a memory budget for a skewed stream of requests, compare an eviction policy with LRU, and count the prefill that chunk caches save against prefix caching.
 #
 # **Prerequisites:** notebooks `01_kv_cache` and `02_minicache`; rotary position embeddings.
 #
@@ -15,7 +15,7 @@
 #
 # **Time:** 50 min
 #
-# **Points:** 12 (four autograded exercises, 9 points; three written answers, 1 point each, graded by hand)
+# **Points:** 14 (five autograded exercises, 11 points; three written answers, 1 point each, graded by hand)
 #
 # **Headline claim:** in retrieval-augmented generation the same chunks recur across requests; reusing their precomputed caches and recomputing only a small fraction of tokens keeps quality while cutting redundant prefill computation by 51% over prefix caching and 75% over full recomputation.
 
@@ -156,6 +156,44 @@ k_model = apply_rope(torch.randn(1, cfg.n_heads, CHUNK_LEN, cfg.head_dim, genera
 assert_values(rerotate_keys(k_model, CHUNK_LEN), apply_rope(k_model, torch.full((CHUNK_LEN,), CHUNK_LEN), cfg.rope_base),
               rtol=1e-5, atol=1e-5, what="the model's float32 keys moved by one chunk")
 ### END HIDDEN TESTS
+
+# %% [markdown] id="rope-picture-intro"
+# ### RoPE as a rotation, and what re-rotation does to a chunk
+#
+# Two pictures of the same pair of coordinates of the model's layer-0 keys (head 0, pair $i = 7$, $\theta_7 = 10000^{-14/32} \approx 0.018$ rad per position: a slow pair, so that the turns are visible). **Left:** one token's key at positions $s = 0, 32, \dots, 256$: the same vector $x_7$, turned by $s\,\theta_7$ (the point labelled $s$). **Right:** the 64 keys of chunk 2 of the first request, cached alone at positions $0..63$ (blue), after your `rerotate_keys` by its true offset $p = 128$ (orange), and computed by the full prefill at their true positions $128..191$ (black crosses).
+#
+# **What to look at.** On the left, the length stays and only the angle changes. On the right, does the whole cloud turn rigidly, every key by the same angle $p\,\theta_7$ whatever its own position $s$ — and do the orange points land on the crosses?
+
+# %% id="rope-picture"
+PAIR, offset = 7, 2 * CHUNK_LEN  # head 0, coordinates (14, 15); chunk 2 sits at positions 128..191
+theta = cfg.rope_base ** (-2 * PAIR / cfg.head_dim)
+with torch.no_grad():
+    _, alone = model(docs[:1, offset : offset + CHUNK_LEN])  # the chunk's cache computed in isolation, positions 0..63
+    q_question = model.blocks[0].qkv_heads(model.embed(docs[:1]), torch.arange(docs.shape[1]))[0][0, :, N_CONTEXT:]
+k_stored = alone[0][0][0]  # layer 0, (H, 64, d)
+k_moved, k_true = rerotate_keys(k_stored, offset), full_cache[0][0][0, :, offset : offset + CHUNK_LEN]
+pair = lambda k: k[0, :, 2 * PAIR : 2 * PAIR + 2]  # head 0, pair 7: (64, 2)
+fig, axes = subplots(2, width=5, height=4.6)
+for s in range(0, 257, 32):  # rotating the position-0 key by s is the key at position s
+    u, w = pair(rerotate_keys(k_stored[:, :1], s))[0].tolist()
+    axes[0].plot([0, u], [0, w], color="C0", marker="o", markevery=[1], alpha=0.3 + 0.7 * s / 256)
+    axes[0].annotate(f"s={s}", (u, w), fontsize=7)
+axes[1].scatter(*pair(k_stored).T, s=12, color="C0", label="cached alone, positions 0..63")
+axes[1].scatter(*pair(k_moved).T, s=36, color="C1", label=f"re-rotated by p = {offset}")
+axes[1].scatter(*pair(k_true).T, s=16, color="k", marker="x", lw=0.7, label=f"full prefill, positions {offset}..{offset + 63}")
+for ax, title in zip(axes, ["One key, pair 7, at positions s", f"A chunk's keys moved by p = {offset}"]):
+    ax.set_aspect("equal", "datalim")
+    label(ax, title, "coordinate 2i", "coordinate 2i + 1")
+show(fig)
+turn = (torch.atan2(*pair(k_moved).T.flip(0)) - torch.atan2(*pair(k_stored).T.flip(0))) % (2 * math.pi)
+print(f"every key of the chunk turns by {turn.min():.4f} to {turn.max():.4f} rad; p theta_7 mod 2 pi = {offset * theta % (2 * math.pi):.4f}")
+score = lambda k: q_question @ k.transpose(-2, -1)  # (H, 64 question tokens, 64 chunk keys), unscaled
+print(f"layer 0, all heads and pairs: |re-rotated - true-position keys| <= {(k_moved - k_true).abs().max():.1e}; scores q.k with the "
+      f"question's queries differ from the true ones by <= {(score(k_moved) - score(k_true)).abs().max():.1e} re-rotated, "
+      f"{(score(k_stored) - score(k_true)).abs().max():.2f} as stored (the largest score: {score(k_true).abs().max():.2f})")
+
+# %% [markdown] id="rope-picture-observations"
+# **What it shows.** Left: RoPE moves a key around a circle, $\theta_7 \approx 0.018$ rad per position, without changing its length. Right: the chunk's keys, cached at 64 different positions, all turn by the same angle — the cell measured 2.2762 rad for every one of them, $128\,\theta_7 \bmod 2\pi$ — so the cloud turns rigidly; the turn depends only on the offset, not on where in the chunk a key sits. (The arc of blue points is the chunk's 17 trailing spaces: one token at successive positions, so one vector turned by $\theta_7$ per step.) The orange points land on the crosses: in layer 0 the re-rotated keys equal the full prefill's to within $1.5 \cdot 10^{-5}$ (float32 rounding), and so do their scores $q^\top k$ with the question chunk's queries ($5 \cdot 10^{-5}$), while the keys as stored get scores off by up to 117 — more than the largest score itself, 68. That is the whole fix for position. From layer 1 on, the re-rotated keys still miss their cross-chunk context (problem 2): Experiment 1 measures what that costs.
 
 # %% [markdown] id="stitch-intro"
 # ## Experiment 1 — stitching chunk caches
@@ -647,6 +685,112 @@ show(fig)
 
 # %% [markdown] id="manager-observations"
 # **What we see.** On the same stream, the frequency-and-savings policy keeps the popular chunks that LRU keeps evicting under a burst of one-off requests: a higher hit rate (about 0.60 against 0.53 in our run) and more prefill saved (about 0.32 against 0.27 of all chunk tokens). The simulation is synthetic — popularity, drift and capacity are our choices, and only the per-chunk savings come from the model — so this shows the mechanism, not the paper's production numbers (51% less computation than prefix caching, 75% less than full recomputation).
+
+# %% [markdown] id="savings-background"
+# ## Exercise 5 — what chunk caches save over prefix caching, counted (2 points)
+#
+# Cache-Craft's headline figures (51% less redundant computation than prefix caching, 75% less than full recomputation) count the prefill tokens each way of serving a stream of requests computes. Count them yourself; there is no code in the hint. A request is a list of distinct chunk ids (ints or strings), each chunk `chunk_len` tokens. Requests arrive in the order of the list, and every cache is unlimited (nothing is evicted); a chunk's cache is available from the **next** request on. For a request $c_0, \dots, c_{m-1}$:
+#
+# - **full recomputation** computes all $m \cdot$ `chunk_len` tokens;
+# - **prefix caching** reuses, exactly and for free, the longest prefix $c_0..c_{j-1}$ that is also a prefix of some earlier request ($j = 0$ if none; $j = m$ when the request is itself a prefix of an earlier one), and computes the other $(m - j) \cdot$ `chunk_len` tokens;
+# - **chunk caching** reuses the same prefix for free; each later chunk $c_i$ ($i \ge j$) that appeared anywhere in an earlier request is reused, re-rotated, with `recompute` of its tokens recomputed; every other chunk is computed in full (`chunk_len` tokens).
+#
+# **Implement** `prefill_tokens(requests, chunk_len, recompute)` returning the three totals over the stream, `(full, prefix, chunk)`, as a tuple of Python `int`s. `chunk_len >= 1` and `recompute` ($0 \le$ `recompute` $\le$ `chunk_len`) are ints; an empty stream, or an empty request, computes 0 tokens. Raise a `ValueError` if `chunk_len < 1`, if `recompute` is outside $[0, \text{chunk\_len}]$, or if a request repeats a chunk id. Leave `requests` and its lists unchanged.
+#
+# *Hint:* go request by request and decide what the earlier ones leave behind for the later ones. Check by hand first: `[["a", "b"], ["b", "a"], ["a", "b", "c"]]` with `chunk_len = 10`, `recompute = 2` gives full 70, prefix 20 + 20 + 10 = 50 (`["b", "a"]` shares no prefix; `["a", "b", "c"]` reuses `["a", "b"]`), chunk 20 + 4 + 10 = 34.
+
+# %% id="savings-answer" nbgrader={"grade": false, "grade_id": "savings-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def prefill_tokens(requests: list, chunk_len: int, recompute: int) -> tuple[int, int, int]:
+    """Prefill tokens computed over a stream by (full recomputation, prefix caching, chunk caching)."""
+    ### BEGIN SOLUTION
+    if chunk_len < 1 or not 0 <= recompute <= chunk_len:
+        raise ValueError(f"need chunk_len >= 1 and 0 <= recompute <= chunk_len, got {chunk_len}, {recompute}")
+    prefixes, seen = set(), set()  # every prefix of an earlier request; every chunk of an earlier request
+    full = prefix = chunk = 0
+    for req in map(tuple, requests):
+        if len(set(req)) != len(req):
+            raise ValueError(f"a request repeats a chunk id: {list(req)}")
+        j = max((k for k in range(1, len(req) + 1) if req[:k] in prefixes), default=0)  # prefixes are nested
+        full += len(req) * chunk_len
+        prefix += (len(req) - j) * chunk_len
+        chunk += sum(recompute if c in seen else chunk_len for c in req[j:])
+        prefixes.update(req[:k] for k in range(1, len(req) + 1))
+        seen.update(req)
+    return full, prefix, chunk
+    ### END SOLUTION
+
+
+# %% id="savings-tests" nbgrader={"grade": true, "grade_id": "savings-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+got = prefill_tokens([["a", "b"], ["b", "a"], ["a", "b", "c"]], 10, 2)
+assert isinstance(got, tuple) and len(got) == 3 and all(type(x) is int for x in got), f"return a tuple of three ints, got {got!r}"
+assert got == (70, 50, 34), f"the example of the statement: expected (70, 50, 34), got {got}"
+assert prefill_tokens([], 64, 13) == (0, 0, 0), "an empty stream computes nothing"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import random as _random
+
+from utils.testing import assert_raises, assert_unchanged
+
+
+def _tokens_by_comparison(requests, chunk_len, recompute):  # independent: compare with every earlier request, chunk by chunk
+    full = prefix = chunk = 0
+    for r, req in enumerate(requests):
+        j = 0
+        for old in requests[:r]:
+            n = 0
+            while n < min(len(req), len(old)) and req[n] == old[n]:
+                n += 1
+            j = max(j, n)
+        earlier = [c for old in requests[:r] for c in old]
+        full += chunk_len * len(req)
+        prefix += chunk_len * (len(req) - j)
+        chunk += sum(recompute if earlier.count(c) > 0 else chunk_len for c in req[j:])
+    return full, prefix, chunk
+
+
+def _check(requests, chunk_len, recompute, what, want=None):
+    got = assert_unchanged(prefill_tokens, requests, chunk_len, recompute)  # must not reorder or extend the requests
+    want = _tokens_by_comparison(requests, chunk_len, recompute) if want is None else want
+    assert isinstance(got, tuple) and len(got) == 3 and all(type(x) is int for x in got), \
+        f"{what}: return a tuple of three Python ints, got {got!r}"
+    assert got == want, f"{what}: expected (full, prefix, chunk) = {want}, got {got} (requests {requests}, chunk_len {chunk_len}, recompute {recompute})"
+
+
+# by hand
+_check([[1, 2, 3], [1, 2, 3]], 64, 13, "the same request twice: the whole second one is a prefix hit", (384, 192, 192))
+_check([[1, 2, 3], [1, 2]], 64, 13, "a request that is a prefix of an earlier one is free", (320, 192, 192))
+_check([[1, 2], [1, 2, 3]], 64, 13, "a longer request reuses an earlier one as its prefix", (320, 192, 192))
+_check([[1, 2, 3], [3, 2, 1]], 64, 13, "the same chunks reordered: no prefix, every chunk reused", (384, 384, 192 + 39))
+_check([[1, 2, 3], [9, 2, 3]], 10, 2, "a different first chunk breaks the prefix, even if the rest matches", (60, 60, 30 + 10 + 4))
+_check([[1, 5], [2, 6], [1, 6, 7]], 10, 0, "the prefix of one earlier request, chunks of another", (70, 60, 40 + 0 + 0 + 10))
+_check([[1, 2, 3]], 8, 8, "one request: everything computed", (24, 24, 24))
+_check([[1, 2, 3], [4, 1, 2]], 8, 8, "recompute = chunk_len: reuse saves nothing", (48, 48, 48))
+_check([[], [1], [], [1]], 4, 1, "empty requests compute nothing", (8, 4, 4))
+_check([["x"], ["x"], ["y", "x"], ["x", "y"]], 5, 1, "string ids and length-1 requests")
+_check([[0, 1, 2], [0, 3], [0, 1, 4], [0, 1, 2, 5]], 7, 3, "nested prefixes of several earlier requests")
+# random streams over a few chunk ids, so that prefixes and reuse are frequent
+rng = _random.Random(5)
+for _ in range(150):
+    pool = list(range(rng.randrange(2, 9)))
+    stream = [rng.sample(pool, rng.randrange(0, min(5, len(pool)) + 1)) for _ in range(rng.randrange(0, 12))]
+    n = rng.randrange(1, 70)
+    _check(stream, n, rng.randrange(0, n + 1), "a random stream")
+for bad in [([[1, 2]], 0, 0), ([[1, 2]], 10, -1), ([[1, 2]], 10, 11), ([[1, 2], [3, 3]], 10, 2), ([[4, 1, 4]], 5, 1)]:
+    assert_raises(ValueError, prefill_tokens, *bad)
+### END HIDDEN TESTS
+
+# %% [markdown] id="savings-intro"
+# **The stream of Experiment 3, counted** (Exercise 5): the same 4000 requests with unlimited caches, each reused chunk recomputing 20% of its tokens (13 of 64, inside the 10-30% Cache-Craft recomputes). Requests list their chunks in ascending id order, so that prefix caching gets its best chance: two requests share a prefix whenever they share their smallest ids.
+
+# %% id="savings-run"
+stream = list(request_stream(N_REQUESTS, SEED + 1))
+full_t, prefix_t, chunk_t = prefill_tokens(stream, CHUNK_LEN, math.ceil(0.2 * CHUNK_LEN))
+print(f"prefill tokens over {len(stream)} requests: full {full_t:,}, prefix caching {prefix_t:,}, chunk caching {chunk_t:,}")
+print(f"chunk caching computes {1 - chunk_t / prefix_t:.0%} less than prefix caching and {1 - chunk_t / full_t:.0%} less than "
+      f"full recomputation (paper, real workloads: 51% and 75%)")
+
+# %% [markdown] id="savings-observations"
+# **What we see.** In our full run (4000 requests): 768,000 prefill tokens with full recomputation, 390,912 with prefix caching, 94,704 with chunk caching — 76% less than prefix caching and 88% less than full recomputation. The order is the paper's, the sizes are larger: with unlimited caches and only 300 chunks, almost every chunk has been seen after the first few hundred requests, so chunk caching pays 13 tokens for nearly every chunk, while prefix caching pays 64 for every chunk after the first one that differs from all earlier prefixes. Real knowledge bases are far larger than the cache, and with 40 of them in cache the simulation above saves 0.32 of the chunk tokens, not 0.88. The gap between the two policies comes from chunks that recur *behind* a different first chunk, which prefix caching can never reuse.
 
 # %% [markdown] id="claim-intro"
 # ## Claim check
