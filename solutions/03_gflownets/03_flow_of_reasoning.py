@@ -6,16 +6,16 @@
 # **You will learn to**
 # - cast multi-step reasoning as building an object step by step, with a reward only for a correct answer;
 # - train the same policy two ways: as a GFlowNet with trajectory balance (sample solutions in proportion to reward) and with REINFORCE and a leave-one-out baseline (maximise reward);
-# - count *distinct* solutions fairly, by canonicalising expressions up to commutativity, and measure solution entropy;
-# - see the GFlowNet keep many solutions per problem while the reward-maximiser keeps one or two.
+# - derive the forward policy that trajectory balance aims at on a tree, and compare both trained policies with it on one puzzle's tree;
+# - count *distinct* solutions fairly (canonical expressions up to commutativity, solution entropy), and see the GFlowNet keep many solutions per problem while the reward-maximiser keeps one or two.
 #
 # **Prerequisites:** notebook `01_flows_and_balance` (trajectory balance); policy gradients.
 #
 # **Read ahead:** `paperlab preview 03_gflownets/03_flow_of_reasoning` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
 #
-# **Time:** 50 min
+# **Time:** 60 min
 #
-# **Points:** 12 (four autograded exercises, 3 + 2 + 2 + 2 = 9 points; three written answers, 1 point each, graded by hand)
+# **Points:** 14 (five autograded exercises, 3 + 2 + 2 + 2 + 2 = 11 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a policy trained with trajectory balance finds many more different correct solutions per problem than a reward-maximising policy, at a comparable success rate (FoR's "divergent reasoning").
 
@@ -331,6 +331,113 @@ for B, scale in [(1, 1.0), (7, 1.0), (64, 5.0), (16, 300.0)]:
                   what=f"conditional TB loss of float32 inputs, B={B}")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="optimum-statement"
+# ## Exercise 5 — the policy trajectory balance aims at (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the answer on paper first. At its optimum, TB makes the sampler end in leaf $\tau$ with probability $R(\tau)/Z$, $Z = \sum_\tau R(\tau)$. But a policy is a set of *local* choices, one distribution $P_F(\cdot \mid s)$ at every node of the tree. Which local choices produce exactly that distribution over the leaves?
+#
+# **Implement** `tb_optimal_policy(log_reward)`:
+# - `log_reward` is a float tensor of shape `(3888,)`: $\log R$ of every leaf of one puzzle's tree, in `Game24`'s order (leaf $(a_1 \cdot 18 + a_2) \cdot 6 + a_3$, as `Game24.leaf_actions` reads it); $-\infty$ marks a leaf with $R = 0$ (e.g. one behind a division by zero). The finite values may lie anywhere in $[-1000, 1000]$, where $e^{\log R}$ overflows or underflows in float64; at least one is finite.
+# - Return a tuple `(p1, p2, p3)` of new tensors in the dtype of `log_reward` (computed in it), of shapes `(36,)`, `(36, 18)` and `(648, 6)`: `p1[a1]` $= P_F(a_1 \mid \text{root})$, `p2[a1, a2]` $= P_F(a_2 \mid a_1)$, `p3[a1 * 18 + a2, a3]` $= P_F(a_3 \mid a_1, a_2)$.
+# - What the tests check: every entry against a reference (float64: relative $10^{-9}$, absolute $10^{-11}$, also with $\log R = \pm 1000$; a float32 `log_reward` gives float32 results), and that `p1[a1] * p2[a1, a2] * p3[a1 * 18 + a2, a3]` $= R(\tau)/Z$ for every leaf. A node below which every leaf has $R = 0$ is never reached: its row is all zeros. A `ValueError` if `log_reward` does not have shape `(3888,)`; `log_reward` stays unchanged. The result is a fixed target, not trained: no gradient needs to flow.
+#
+# *Hint:* if the leaves come out with probability $R(\tau)/Z$, with what probability does the sampler pass through a given node?
+#
+# **Predict, then check.** With this notebook's rewards ($R = 1$ for a success, $e^{-10}$ for every other valid leaf), how often does the TB optimum succeed on a puzzle with $m$ successful and $n$ failing valid trajectories? Work it out for $m = 40$, $n = 3840$ (the puzzle drawn after the training), and guess whether the trained TB policy gets there. The cell under the tree picture prints both.
+
+# %% id="optimum-answer" nbgrader={"grade": false, "grade_id": "optimum-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def tb_optimal_policy(log_reward: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The forward policy whose leaves come out with probability R/Z: P_F at the root (36,), level 1 (36, 18), level 2 (648, 6)."""
+    ### BEGIN SOLUTION
+    if tuple(log_reward.shape) != (3888,):
+        raise ValueError(f"log_reward must have shape (3888,), got {tuple(log_reward.shape)}")
+    # the flow through a node is the total reward of the leaves below it, F(s) = sum R; P_F(a | s) = F(child) / F(s)
+    log_f3 = log_reward.reshape(36, 18, 6)
+    log_f2 = torch.logsumexp(log_f3, -1)
+    log_f1 = torch.logsumexp(log_f2, -1)
+    log_f0 = torch.logsumexp(log_f1, -1)
+
+    def ratio(child, parent):  # F(s) = 0: the node is never reached, a row of zeros (not 0/0)
+        return torch.where(torch.isfinite(parent), (child - parent).exp(), torch.zeros_like(child))
+    return ratio(log_f1, log_f0), ratio(log_f2, log_f1[:, None]), ratio(log_f3, log_f2[..., None]).reshape(648, 6)
+    ### END SOLUTION
+
+
+# %% id="optimum-tests" nbgrader={"grade": true, "grade_id": "optimum-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+p1, p2, p3 = tb_optimal_policy(torch.zeros(3888, dtype=torch.float64))
+assert (p1.shape, p2.shape, p3.shape) == ((36,), (36, 18), (648, 6)), f"shapes (36,), (36, 18), (648, 6), got {p1.shape}, {p2.shape}, {p3.shape}"
+assert p1.dtype == p2.dtype == p3.dtype == torch.float64, f"float64 in, float64 out, got {p1.dtype}, {p2.dtype}, {p3.dtype}"
+assert abs(p1[0].item() - 1 / 36) < 1e-12 and abs(p3[0, 0].item() - 1 / 6) < 1e-12, "equal rewards everywhere: every choice uniform, 1/36, 1/18, 1/6 (to 1e-12: compute in float64)"
+one = torch.full((3888,), -math.inf, dtype=torch.float64)
+one[(5 * 18 + 7) * 6 + 2] = 0.0  # only the leaf of actions (5, 7, 2) is rewarded
+p1, p2, p3 = tb_optimal_policy(one)
+assert p1[5].item() == 1 and p2[5, 7].item() == 1 and p3[5 * 18 + 7, 2].item() == 1, "one rewarded leaf: its path has probability 1"
+assert p2[0].sum().item() == 0, "a node with no reward below it is never reached: a row of zeros"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _optimal_ref(log_r):  # independent: group the leaves by prefix with Game24.leaf_actions; shift by each node's own max; fsum
+    children = {}  # prefix (a tuple of actions) -> {action: [log R of the leaves below]}
+    for leaf, v in enumerate(log_r.tolist()):
+        actions = tuple(Game24.leaf_actions(leaf))
+        for depth in range(3):
+            children.setdefault(actions[:depth], {}).setdefault(actions[depth], []).append(v)
+
+    def row(prefix, n_actions):
+        below = children[prefix]
+        top = max(max(vals) for vals in below.values())
+        if top == -math.inf:
+            return [0.0] * n_actions
+        weight = [math.fsum(math.exp(v - top) for v in below[a]) for a in range(n_actions)]
+        return [w / math.fsum(weight) for w in weight]
+    p1 = row((), 36)
+    p2 = [row((a,), 18) for a in range(36)]
+    p3 = [row((a, b), 6) for a in range(36) for b in range(18)]
+    return [torch.tensor(p, dtype=torch.float64) for p in (p1, p2, p3)]
+
+def _leaf_probs_ref(log_r):  # R / Z over the leaves, exactly rounded sums
+    top = max(log_r.tolist())
+    weight = [math.exp(v - top) for v in log_r.tolist()]
+    total = math.fsum(weight)
+    return torch.tensor([w / total for w in weight], dtype=torch.float64)
+
+def _check_optimum(log_r, what):
+    got = assert_unchanged(tb_optimal_policy, log_r)
+    assert isinstance(got, (tuple, list)) and len(got) == 3, f"{what}: return a tuple (p1, p2, p3), got {type(got).__name__}"
+    for name, g, want in zip(("p1", "p2", "p3"), got, _optimal_ref(log_r.double())):
+        assert_values(g, want.to(log_r.dtype), what=f"{what}: {name}")
+    g1, g2, g3 = got
+    leaf_probs = (g1[:, None, None] * g2[:, :, None] * g3.reshape(36, 18, 6)).reshape(-1)
+    assert_values(leaf_probs, _leaf_probs_ref(log_r.double()).to(log_r.dtype), what=f"{what}: p1 p2 p3 along each leaf = R/Z")
+
+# the notebook's rewards on real puzzles, each with a solution (invalid leaves: R = 0), and with failures unrewarded (dead nodes)
+_env = Game24([(2, 6, 8, 9), (1, 1, 1, 8), (4, 4, 10, 10), (3, 3, 8, 8), (1, 1, 12, 13)])
+for p in range(len(_env)):
+    valid = torch.isfinite(_env.leaf[p])
+    for fail in (-10.0, -math.inf):
+        log_r = torch.where(_env.success[p], 0.0, fail).double().masked_fill(~valid, -math.inf)
+        _check_optimum(log_r, f"puzzle {_env.puzzles[p]}, log R(failure) = {fail}")
+g = torch.Generator().manual_seed(24)
+for scale in (1.0, 30.0, 1000.0):
+    log_r = (torch.randn(3888, generator=g, dtype=torch.float64) * scale).clamp(-1000, 1000)
+    log_r.view(36, 108)[torch.rand(36, generator=g) < 0.2] = -math.inf   # whole first moves without reward
+    log_r.view(648, 6)[torch.rand(648, generator=g) < 0.2] = -math.inf   # whole second-level nodes without reward
+    log_r[torch.rand(3888, generator=g) < 0.1] = -math.inf               # single leaves without reward
+    _check_optimum(log_r, f"random log R (scale {scale}, with R = 0 subtrees)")
+    if scale == 1.0:  # float32 keeps ~1e-7 relative on log R, so near |log R| = 1000 no float32 answer is within 1e-5
+        _check_optimum(log_r.float(), "float32 random log R")
+for value in (1000.0, -1000.0, 0.0):
+    _check_optimum(torch.full((3888,), value, dtype=torch.float64), f"all log R = {value} (ties)")
+_check_optimum(torch.randint(-3, 3, (3888,), generator=g).double(), "integer log R with ties")
+two = torch.full((3888,), -math.inf, dtype=torch.float64)
+two[0], two[3887] = 1000.0, -1000.0  # first and last leaf; exp overflows for one and underflows for the other
+_check_optimum(two, "two rewarded leaves, log R = 1000 and -1000")
+for bad in (torch.zeros(3887), torch.zeros(36, 18, 6), torch.zeros(1, 3888), torch.zeros(3888, 1)):
+    assert_raises(ValueError, tb_optimal_policy, bad)
+### END HIDDEN TESTS
+
 # %% [markdown] id="data-intro"
 # ## Experiment — training puzzles and held-out puzzles
 #
@@ -426,6 +533,71 @@ axes[1].bar(x + 0.3, table["REINFORCE"]["train"][:, 1], width=0.3, label="REINFO
 axes[1].set_yscale("log")
 label(axes[1], f"Distinct correct solutions in {N_EVAL} attempts", "training puzzle", "distinct solutions (log)")
 show(fig)
+
+# %% [markdown] id="tree-intro"
+# ### One puzzle's tree, and where each policy sends its probability
+#
+# The picture below draws the episodes of one training puzzle (the one with the fewest successful trajectories) as a tree, left to right: the four numbers at the root, then the numbers left after each step (labelled in the left panel; a leaf is always 24). It is **pruned**: of the puzzle's 3888 trajectories only those that end in 24 are drawn (green), all of them; the first moves from which 24 cannot be reached at all are merged into one grey edge, and the failing branches below the other first moves are left out. Each edge is as wide as the probability that an episode passes along it, $P_F(a_1)\,P_F(a_2 \mid a_1) \cdots$ up to that edge, for, from left to right, the TB optimum of Exercise 5 (this notebook's rewards), the trained TB policy and the trained REINFORCE policy. Look at how the width is shared among the green leaves, and at how much is lost: where a node's green children are together thinner than the node, the policy sends the rest into branches that miss 24.
+
+# %% id="tree-picture"
+from fractions import Fraction  # noqa: F811 (a hidden test above imports it too; the lesson has no hidden tests)
+
+from matplotlib.collections import LineCollection
+
+PICTURE = min(train_ids, key=lambda p: (env.n_solution_trajectories()[p].item(), p))  # fewest successes; first on ties
+success = env.success[PICTURE].view(36, 18, 6)
+leaves = torch.nonzero(success).tolist()  # (a1, a2, a3) of each successful trajectory, in tree order
+dead = ~success.flatten(1).any(1)  # first moves from which 24 cannot be reached
+y = lambda prefix: np.mean([i for i, leaf in enumerate(leaves) if tuple(leaf[: len(prefix)]) == prefix])
+
+
+def policy_tree(policy):
+    """A policy's P_F at every node of the puzzle's tree, laid out as Exercise 5's answer (invalid nodes: zeros)."""
+    with torch.no_grad():
+        return [policy(*env.action_features(torch.full((n,), PICTURE), level, torch.arange(n))).exp().nan_to_num().double()
+                for level, n in enumerate((1, 36, 648))]
+
+
+log_reward = torch.where(success.flatten(), 0.0, LOG_R_FAIL).double().masked_fill(~torch.isfinite(env.leaf[PICTURE]), -math.inf)
+trees = {"TB optimum (Exercise 5)": tb_optimal_policy(log_reward),
+         "TB (trained)": policy_tree(trained["TB"][0]), "REINFORCE + LOO (trained)": policy_tree(trained["REINFORCE"][0])}
+flows = {name: [p1.reshape(36), p1.reshape(36, 1) * p2, (p1.reshape(36, 1) * p2)[..., None] * p3.view(36, 18, 6)]
+         for name, (p1, p2, p3) in trees.items()}  # the probability of passing along each edge
+fig, axes = subplots(ncols=3, width=4.2, height=7.5)
+edges = [prefix for depth in (1, 2, 3) for prefix in sorted({tuple(leaf[:depth]) for leaf in leaves})]
+for ax, (name, flow) in zip(axes, flows.items()):
+    ax.add_collection(LineCollection([[(len(e) - 1, y(e[:-1])), (len(e), y(e))] for e in edges], color="tab:green",
+                                     linewidths=[0.3 + 12 * flow[len(e) - 1][e].item() for e in edges], capstyle="round"))
+    for e in [e for e in edges if len(e) < 3] if ax is axes[0] else []:  # the numbers left at each node, left panel
+        numbers = sorted(env.values[len(e)][PICTURE, np.ravel_multi_index(e, (36, 18)[: len(e)])])
+        ax.text(len(e) + 0.04, y(e), " ".join(str(Fraction(v).limit_denominator(1000)) for v in numbers), fontsize=6, va="center",
+                backgroundcolor="white")
+    ax.plot([0, 1], [y(()), len(leaves) + 1], color="gray", lw=0.3 + 12 * flow[0][dead].sum().item())
+    ax.text(1.04, len(leaves) + 1, f"{dead.sum().item()} first moves\nwith no 24 below", fontsize=6, va="center")
+    ax.set(xlim=(-0.3, 3.3), xticks=[0, 1, 2, 3], xticklabels=[str(env.puzzles[PICTURE]), "step 1", "step 2", "24"], yticks=[])
+    ax.invert_yaxis()
+    label(ax, name, "numbers left after each step", f"the {len(leaves)} successful trajectories", legend=False)
+show(fig)
+
+# %% [markdown] id="tree-check-intro"
+# **Check your prediction** (Exercise 5): the probability of reaching 24 under each policy, for the puzzle drawn, and how it is shared among the successful trajectories (the *effective number* is $e^H$ of the shares, $H$ their entropy: 40 if all 40 get the same, 1 if one gets everything).
+
+# %% id="tree-check"
+m, n_fail = len(leaves), torch.isfinite(env.leaf[PICTURE]).sum().item() - len(leaves)
+print(f"puzzle {env.puzzles[PICTURE]}: {m} successful and {n_fail} failing valid trajectories, "
+      f"{ceiling[PICTURE]} distinct canonical solutions (sampled in {N_EVAL} attempts: TB {table['TB']['train'][PICTURE, 1]:.0f}, "
+      f"REINFORCE {table['REINFORCE']['train'][PICTURE, 1]:.0f}); m / (m + n e^-10) = {m / (m + n_fail * math.exp(LOG_R_FAIL)):.4f}")
+print(f"TB's sampled success rate: {table['TB']['train'][PICTURE, 0]:.3f} on this puzzle, from "
+      f"{table['TB']['train'][:, 0].min():.3f} to {table['TB']['train'][:, 0].max():.3f} over the training puzzles")
+for name, flow in flows.items():
+    on_24 = flow[2][success]
+    effective = torch.special.entr(on_24 / on_24.sum()).sum().exp().item()
+    print(f"{name:>26}: reaches 24 with probability {on_24.sum().item():.3f} (first moves with no 24 below: "
+          f"{flow[0][dead].sum().item():.3f}); per successful trajectory {on_24.min().item():.4f} to "
+          f"{on_24.max().item():.4f}, effective number {effective:.1f}")
+
+# %% [markdown] id="tree-outro"
+# **What the tree shows** (seed 0, full size). The puzzle drawn, $(2, 6, 8, 9)$, has 40 successful trajectories among its 3880 valid ones; only 10 of its 36 first moves can still reach 24 (the other 26 are the grey edge), and the 40 trajectories write 34 distinct canonical solutions. The TB optimum of Exercise 5 gives each of the 40 the same probability, 0.0249, and reaches 24 with probability $40 / (40 + 3840\,e^{-10}) = 0.996$: the small reward $e^{-10}$ of the 3840 failures costs the optimum only 0.4%. The trained TB policy is well short of its optimum on this puzzle, its hardest (a sampled success rate of 0.711, against 0.711 to 0.984 over the training puzzles): it sends 0.266 of its probability into first moves that can never make 24, and shares the 0.711 that reaches 24 unevenly (0 to 0.363 per trajectory, an effective number of 5.2 of 40); it wrote 9 distinct solutions in 256 attempts. REINFORCE reaches 24 with probability 0.998, nearly all of it (0.998) along a single trajectory: an effective number of 1.0, and 1 distinct solution. So the trained GFlowNet is spread much less evenly than the objective asks — 1500 steps of a small network on 16 puzzles do not reach the optimum — but it keeps several routes open where the reward maximiser keeps one.
 
 # %% [markdown] id="claim-intro"
 # ## Claim check
