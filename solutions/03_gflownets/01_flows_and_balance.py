@@ -4,7 +4,7 @@
 # **Papers:** E. Bengio, M. Jain, M. Korablyov, D. Precup, Y. Bengio, *Flow Network based Generative Models for Non-Iterative Diverse Candidate Generation* (2021, arXiv:2106.04399); Y. Bengio, S. Lahlou, T. Deleu, E. Hu, M. Tiwari, E. Bengio, *GFlowNet Foundations* (2023, arXiv:2111.09266); N. Malkin, M. Jain, E. Bengio, C. Sun, Y. Bengio, *Trajectory balance: Improved credit assignment in GFlowNets* (2022, arXiv:2201.13259).
 #
 # **You will learn to**
-# - see a sampler as a *flow* of probability mass through a DAG of states, and write the hypergrid reward;
+# - see a sampler as a *flow* of probability mass through a DAG of states, write the hypergrid reward, and derive (and draw) the exact flow that samples it;
 # - turn "flow in = flow out" into two trainable losses: trajectory balance (TB) and detailed balance (DB);
 # - compute the *exact* distribution a policy samples from, by dynamic programming, and measure how far it is from the target (exact L1 versus sampled L1 and its noise floor);
 # - see why credit given state by state (DB) finds reward regions that a trajectory-level loss (TB) misses.
@@ -13,9 +13,9 @@
 #
 # **Read ahead:** `paperlab preview 03_gflownets/01_flows_and_balance` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
 #
-# **Time:** 60 min
+# **Time:** 70 min
 #
-# **Points:** 13 (four autograded exercises, 2 + 2 + 3 + 3 = 10 points; three written answers, 1 point each, graded by hand)
+# **Points:** 15 (five autograded exercises, 2 + 2 + 3 + 3 + 2 = 12 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** a GFlowNet trained with a balance loss samples terminal objects with probability proportional to their reward, $P_T(x) = R(x)/Z$, and learns $\log Z$ on the way.
 
@@ -548,6 +548,145 @@ lp[0] = -math.inf
 assert_values(terminal_distribution(lp, 2, 3), torch.zeros(9, dtype=torch.float64), what="a dead end at the origin: P_T = 0 everywhere")
 ### END HIDDEN TESTS
 
+# %% [markdown] id="flow-statement"
+# ## Exercise 5 — the exact flow, derived (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the recursion on paper first. Fix the backward policy to the uniform $P_B$ the losses use ($P_B(s \mid s') = 1/k(s')$, with $k(s')$ the number of non-zero coordinates of $s'$). For a reward $R \ge 0$ there is exactly one flow on the hypergrid DAG with this $P_B$ whose stop edges carry $F(s \to s_f) = R(s)$: each move edge carries $F(s \to s') = F(s')\,P_B(s \mid s')$, and the state flow $F(s)$ is the total flow out of $s$, its stop edge included. It is the flow a perfectly trained DB model learns.
+#
+# **Implement** `exact_state_flow(reward_all, ndim, height)`: `reward_all` a float `(H**D,)` tensor holding $R$ of the state in each row of `grid_states(D, H)`, every entry $\ge 0$ (zeros allowed). Return $F(s)$ for every state as a new `(H**D,)` tensor of the dtype of `reward_all`, computed in that precision (the tests compare with an independent computation within relative $10^{-9}$ for float64, on grids with $D$ from 1 to 4); leave `reward_all` unchanged; raise a `ValueError` if `reward_all` is not 1-D of length `height ** ndim`. No gradient is needed. Do not sample.
+#
+# *Hint:* write flow conservation at a state $s$: which edges leave it, and how much of each child's flow comes back along the edge from $s$? Which flows must be known before $F(s)$?
+#
+# **Predict, then check.** Before you run the picture below, decide what $F(s_0)$ must equal. The cell prints it.
+
+# %% id="flow-answer" nbgrader={"grade": false, "grade_id": "flow-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def exact_state_flow(reward_all: torch.Tensor, ndim: int, height: int) -> torch.Tensor:
+    """State flow F(s) of the flow with uniform P_B and stop flows R(s), for all H**D states."""
+    ### BEGIN SOLUTION
+    if reward_all.dim() != 1 or reward_all.shape[0] != height ** ndim:
+        raise ValueError(f"reward_all must have shape ({height ** ndim},), got {tuple(reward_all.shape)}")
+    states = grid_states(ndim, height)
+    n_parents = (states > 0).sum(1)  # k(s'): P_B(s | s') = 1 / k(s')
+    level = states.sum(1)
+    strides = height ** torch.arange(ndim - 1, -1, -1)
+    zero = torch.zeros((), dtype=reward_all.dtype)
+    flow = reward_all.clone()  # the stop edge of every state
+    for lev in range(int(level.max()) - 1, -1, -1):  # children (one level up) before parents
+        rows = torch.nonzero(level == lev).squeeze(1)
+        for d in range(ndim):
+            has_child = states[rows, d] < height - 1
+            child = (rows + strides[d]).clamp(max=states.shape[0] - 1)
+            flow[rows] = flow[rows] + torch.where(has_child, flow[child] / n_parents[child], zero)
+    return flow
+    ### END SOLUTION
+
+
+# %% id="flow-tests" nbgrader={"grade": true, "grade_id": "flow-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+f1 = exact_state_flow(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64), ndim=1, height=3)
+assert f1.shape == (3,) and f1.dtype == torch.float64, f"one float64 flow per state, got shape {tuple(f1.shape)}, dtype {f1.dtype}"
+assert torch.allclose(f1, torch.tensor([6.0, 5.0, 3.0], dtype=torch.float64)), \
+    f"a 1-D chain: everything that stops at or beyond s flows through s, expected [6, 5, 3], got {f1.tolist()}"
+f2 = exact_state_flow(torch.tensor([1.0, 1.0, 1.0, 4.0], dtype=torch.float64), ndim=2, height=2)
+assert torch.allclose(f2, torch.tensor([7.0, 3.0, 3.0, 4.0], dtype=torch.float64)), \
+    f"2x2 grid, R = [1, 1, 1, 4]: (1, 1) has two parents, so each receives half of its flow; expected [7, 3, 3, 4], got {f2.tolist()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _flow_by_backward_walks(rewards, D, H):  # independent formulation: follow every backward walk from every state
+    out = [0.0] * (H ** D)
+    def walk(s, weight):  # weight = R(x) * P_B(this backward walk from x, so far)
+        out[sum(v * H ** (D - 1 - d) for d, v in enumerate(s))] += weight
+        k = sum(v > 0 for v in s)
+        for d in range(D):
+            if s[d] > 0:
+                walk(s[:d] + (s[d] - 1,) + s[d + 1:], weight / k)
+    for i, x in enumerate(grid_states(D, H).tolist()):
+        if rewards[i] != 0:
+            walk(tuple(x), rewards[i])
+    return out
+g = torch.Generator().manual_seed(21)
+for D, H in [(1, 2), (1, 7), (2, 2), (2, 5), (2, 8), (3, 3), (3, 4), (4, 2)]:
+    R = torch.rand(H ** D, generator=g, dtype=torch.float64) * 3
+    R[torch.rand(H ** D, generator=g) < 0.25] = 0.0  # zero rewards
+    R[-1] = 0.0  # a zero at the far corner
+    want = torch.tensor(_flow_by_backward_walks(R.tolist(), D, H), dtype=torch.float64)
+    got = assert_unchanged(exact_state_flow, R, D, H)
+    assert_values(got, want, what=f"exact state flow, D={D}, H={H}")
+    assert_values(got[0], R.sum(), what=f"F(s0) = Z, D={D}, H={H}")
+    assert_values(exact_state_flow(R.float(), D, H), want.float(), what=f"exact state flow of a float32 reward, D={D}, H={H}")
+# the notebook's reward values (0.1, 0.6, 2.6 on the 8x8 grid), built here without Exercise 1, in float32
+R8 = torch.full((8, 8), 0.1, dtype=torch.float64)
+R8[torch.tensor([0, 1, 6, 7])[:, None], torch.tensor([0, 1, 6, 7])] = 0.6
+R8[torch.tensor([1, 6])[:, None], torch.tensor([1, 6])] = 2.6
+want8 = torch.tensor(_flow_by_backward_walks(R8.reshape(-1).float().tolist(), 2, 8), dtype=torch.float32)
+assert_values(assert_unchanged(exact_state_flow, R8.reshape(-1).float(), 2, 8), want8,
+              what="exact state flow of the 8x8 hypergrid reward in float32")
+# huge rewards: compared in relative precision
+R = torch.rand(27, generator=g, dtype=torch.float64) * 1e250
+assert_values(exact_state_flow(R, 3, 3), torch.tensor(_flow_by_backward_walks(R.tolist(), 3, 3), dtype=torch.float64),
+              what="rewards of order 1e250")
+assert_raises(ValueError, exact_state_flow, torch.ones(15, dtype=torch.float64), 2, 4)
+assert_raises(ValueError, exact_state_flow, torch.ones(4, 4, dtype=torch.float64), 2, 4)
+### END HIDDEN TESTS
+
+# %% [markdown] id="flow-picture-intro"
+# ### A picture of the flow
+#
+# Below, your `exact_state_flow` on the 8×8 grid of Experiment 1 ($R_0 = 0.1$). A move adds 1 to a coordinate, so every edge points up or to the right; the **width of an edge is proportional to its flow** $F(s \to s') = F(s')/k(s')$, and each state's dot is coloured by $R(s)$, the flow it sends into the sink, and sized in proportion to it. Look for two things: at every state the flow that comes in equals the flow that goes out (the edges out plus the stop edge), and the thick edges lead towards the four high-reward corners. The cell prints the conservation check, $F(s_0)$ next to $Z$, and the exact L1 distance to $R/Z$ of the flow's forward policy $P_F(s' \mid s) = F(s \to s')/F(s)$, computed by your dynamic programme of Exercise 4.
+
+# %% id="flow-picture"
+from matplotlib.collections import LineCollection
+from matplotlib.colors import LogNorm
+
+
+def draw_flows(ax, moves, stops, reward_all, height, title, top):
+    """Edges s -> s + e_d of a 2-D grid, width and (log) colour by their flow moves[:, d], up to top; dots: R and stops."""
+    xy = grid_states(2, height).tolist()
+    segments = [[(b, a), (b + db, a + da)] for a, b in xy for da, db in [(1, 0), (0, 1)]]
+    flows = moves.reshape(-1)
+    keep = flows > 0
+    edges = LineCollection([seg for seg, k in zip(segments, keep.tolist(), strict=True) if k], cmap="Blues",
+                           linewidths=(9.0 * flows[keep] / top).tolist(), norm=LogNorm(top / 300, top), zorder=1)
+    edges.set_array(flows[keep].numpy())
+    ax.add_collection(edges)
+    dots = ax.scatter([b for _, b in xy], [a for a, _ in xy], c=reward_all, s=15 + 50 * stops,
+                      cmap="plasma", edgecolors="k", linewidths=0.3, zorder=2)
+    ax.set_aspect("equal")
+    ax.grid(False)
+    label(ax, title, "x_2", "x_1", legend=False)
+    return edges, dots
+
+
+xy8 = grid_states(2, 8)
+reward_xy8 = hypergrid_reward(xy8, 8).double()
+flow8 = exact_state_flow(reward_xy8, 2, 8)
+moves8 = torch.zeros(64, 2, dtype=torch.float64)  # moves8[i, d]: the flow along s_i -> s_i + e_d
+inflow8 = torch.zeros(64, dtype=torch.float64)
+for d, stride in enumerate((8, 1)):  # s + e_d sits 8 rows (d = 0) or 1 row (d = 1) after s
+    src = torch.nonzero(xy8[:, d] < 7).squeeze(1)
+    moves8[src, d] = flow8[src + stride] / (xy8[src + stride] > 0).sum(1)
+    inflow8.index_add_(0, src + stride, moves8[src, d])
+outflow8 = moves8.sum(1) + reward_xy8  # the moves out and the stop edge
+gap8 = (inflow8[1:] - outflow8[1:]).abs().max().item()
+log_pf8 = torch.cat([moves8, reward_xy8[:, None]], 1).log() - flow8.log()[:, None]
+l1_flow8 = (terminal_distribution(log_pf8, 2, 8) - reward_xy8 / reward_xy8.sum()).abs().sum().item()
+print(f"F(s0) = {flow8[0].item():.4f}, Z = {reward_xy8.sum().item():.4f}; at state (3, 4): in {inflow8[28].item():.4f}, "
+      f"out {outflow8[28].item():.4f}; largest |in - out| over the 63 states after s0: {gap8:.1e}")
+corner_share = reward_xy8[(reward_xy8 > 0.5)].sum().item() / reward_xy8.sum().item()
+print(f"the flow's forward policy, through your DP: exact L1 to R/Z = {l1_flow8:.1e}; "
+      f"share of Z that stops in the four 2x2 corner blocks (16 of 64 states): {corner_share:.0%}")
+fig, ax = subplots(width=6.4, height=4.8)
+edges, dots = draw_flows(ax, moves8, reward_xy8, reward_xy8, 8, "Exact flow, 8x8 grid (edge width = flow)", moves8.max().item())
+fig.colorbar(edges, ax=ax, format="%g", label="edge flow F(s -> s') (log scale)")
+fig.colorbar(dots, ax=ax, label="R(x): the flow into the sink")
+show(fig)
+
+
+# %% [markdown] id="flow-picture-note"
+# **What the picture shows.** The printed check is exact: flow in equals flow out at all 63 states after $s_0$ (to rounding), $F(s_0)$ equals $Z = 22.4$, and the forward policy of this flow samples exactly $R/Z$ (an L1 of order $10^{-16}$, rounding only) — which is why a perfectly trained DB model samples the target. The corners hold 79% of $Z$ in 16 of the 64 states, and the largest dots, the four ring states, sit at the end of the darker edges that feed them. The thickest edges of all run along the two axes: a state on an axis has a single parent ($k(s') = 1$), so *all* of its flow, and that of everything fed through it, arrives along the axis, while an interior state splits its inflow between two parents. The flow is not "where the reward is" but "where the reward is reached from": it is set by $R$ *and* by the choice of $P_B$.
+
 # %% [markdown] id="train-intro"
 # ## Experiment 1 — TB and DB on the 8×8 grid
 #
@@ -613,6 +752,35 @@ axes[1].axhline(true_log_Z, color="k", ls="--", lw=1, label="true log Z")
 label(axes[0], "Exact L1 to the target, 8x8 grid", "training step", "sum_x |P_T(x) - R(x)/Z|")
 label(axes[1], "Learned log-partition function", "training step", "log Z estimate")
 show(fig)
+
+# %% [markdown] id="trained-flow-intro"
+# ### The flow the DB model learned
+#
+# DB learns $\log F_\theta(s)$ and $P_F$, so its edge flows are $F_\theta(s)\,P_F(s' \mid s)$ and its stop flows $F_\theta(s)\,P_F(s_f \mid s)$. Below they are drawn on the same scale as the exact flow of your Exercise 5. Compare the two panels edge by edge, and read the printed conservation check: for the trained model "flow in = flow out" holds only approximately, since it is what the DB loss drives towards zero.
+
+# %% id="trained-flow"
+with torch.no_grad():
+    lp_db8, lf_db8 = results["DB"][0].all_states()
+flows_db8 = (lf_db8.double()[:, None] + lp_db8.double()).exp()  # F_theta(s) P_F(. | s): the two moves, then the stop
+inflow_db8 = torch.zeros(64, dtype=torch.float64)
+for d, stride in enumerate((8, 1)):
+    src = torch.nonzero(xy8[:, d] < 7).squeeze(1)
+    inflow_db8.index_add_(0, src + stride, flows_db8[src, d])
+F_db8 = lf_db8.double().exp()
+gap_db8 = ((inflow_db8[1:] - F_db8[1:]).abs() / F_db8[1:]).max().item()
+edge_err_db8 = ((flows_db8[:, :2] - moves8).abs().sum() / moves8.sum()).item()
+print(f"DB: F_theta(s0) = {F_db8[0].item():.3f} (Z = {reward_xy8.sum().item():.3f}); largest relative |in - out| over "
+      f"the states after s0: {gap_db8:.3f}; total edge-flow error against the exact flow: {edge_err_db8:.1%}")
+fig, axes = subplots(ncols=2, width=4.6, height=4.4)
+panels = [(moves8, reward_xy8, "exact flow (Exercise 5)"), (flows_db8[:, :2], flows_db8[:, 2], f"DB after {STEPS} steps")]
+for ax, (moves, stops, title) in zip(axes, panels, strict=True):
+    edges, dots = draw_flows(ax, moves, stops, reward_xy8, 8, title, moves8.max().item())
+fig.colorbar(edges, ax=axes, shrink=0.8, format="%g", label="edge flow (log scale)")
+show(fig)
+
+
+# %% [markdown] id="trained-flow-note"
+# **What the picture shows.** The two panels are hard to tell apart. In the printed run (seed 0, 1000 steps) DB's $F_\theta(s_0)$ is 22.387 against $Z = 22.400$, its edge flows are off by 0.9% of the total edge flow, and flow conservation holds to within 4.1% at the worst state: the DB residuals measure exactly these violations, edge by edge, and training has made them small, not zero. The learned flow reproduces the thick edges along the axes too, although nothing in training singles out the axes: they follow from the fixed uniform $P_B$ in the move residuals and from the stop-edge targets $R(s)$, as in Exercise 5. (The figures vary a little with the seed; this panel is a picture, not a claim.)
 
 # %% [markdown] id="sampled-l1-intro"
 # ### Exact L1 versus sampled L1, and the noise floor

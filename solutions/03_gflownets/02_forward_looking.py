@@ -5,7 +5,7 @@
 #
 # **You will learn to**
 # - write an additive energy whose value is defined for *partial* objects, not only finished ones;
-# - reparameterise the state flow as $F(s) = \tilde F(s)\,e^{-\mathcal{E}(s)}$ and derive the forward-looking detailed balance loss (FL-DB);
+# - reparameterise the state flow as $F(s) = \tilde F(s)\,e^{-\mathcal{E}(s)}$, derive the forward-looking detailed balance loss (FL-DB), and derive the exact flow its network must learn;
 # - measure convergence with the *exact* terminal distribution over all $\binom{16}{8} = 12\,870$ sets, averaged over seeds;
 # - train from *incomplete* trajectories, which TB cannot use at all and DB uses badly.
 #
@@ -13,9 +13,9 @@
 #
 # **Read ahead:** `paperlab preview 03_gflownets/02_forward_looking` writes this lesson's experiments, executed, to `build/preview/` (answers and hidden tests removed), so you can see every figure before you solve anything.
 #
-# **Time:** 50 min
+# **Time:** 60 min
 #
-# **Points:** 11 (three autograded exercises, 2 + 3 + 3 = 8 points; three written answers, 1 point each, graded by hand)
+# **Points:** 13 (four autograded exercises, 2 + 3 + 3 + 2 = 10 points; three written answers, 1 point each, graded by hand)
 #
 # **Claim:** when the energy can be evaluated on intermediate states, FL-DB gives each transition its own credit, converges faster than DB and TB, and still learns from incomplete trajectories.
 
@@ -335,6 +335,116 @@ assert_values(assert_unchanged(fl_db_loss, *args), want, what="FL-DB on prefixes
 assert_grads_match(fl_db_loss, lambda f, p, q, e, _m: _fl_sliced(f, p, q, e, L, K), *args, argnums=(0, 1),
                    what="FL-DB on prefixes of sampled set trajectories")
 ### END HIDDEN TESTS
+
+# %% [markdown] id="flow-statement"
+# ## Exercise 4 — the flow FL-DB must learn, derived (derive, then predict; 2 points)
+#
+# This one has no code in its hint: derive the formula on paper first. At the optimum of DB (and of FL-DB, which is DB reparameterised) every residual is zero with this notebook's uniform $P_B$, and the state flow is that of the one flow with this backward policy whose terminal flows are $F(x) = R(x)$: the flow through a state $s$ is the reward of every terminal set $x$, times the probability that a backward walk from $x$ (following $P_B$) passes through $s$. For sets this probability has a closed form. Derive it, and with it $\log F(s)$ for any set $s$ of at most $K$ items. The network of FL-DB then has to learn $\log \tilde F(s) = \log F(s) + \mathcal{E}(s)$.
+#
+# **Implement** `exact_log_flow(bits, terminal_bits, log_reward)`: `bits` a 0/1 float tensor `(N, M)`, $N \ge 1$ states of at most $K$ items each (the empty set included); `terminal_bits` a 0/1 float tensor `(X, M)` of distinct terminal sets of exactly $K \ge 1$ items each (here all $\binom{16}{8}$ of them; a set of $K$ items that is not listed has reward 0); `log_reward` float `(X,)`, $\log R$ of each listed set, which may be `-inf` (reward 0) and may be large (e.g. $10^3$: work in log space). `bits` and `terminal_bits` may have any float dtype. Return $\log F(s)$ as an `(N,)` tensor of the dtype of `log_reward`, computed in that precision; a state from which no set of positive reward can be reached gets `-inf`, never `nan`. Leave the arguments unchanged; raise a `ValueError` if `bits` and `terminal_bits` differ in $M$ or `log_reward` is not of shape `(X,)`. The tests compare with an independent edge-by-edge computation of the flow, within relative $10^{-9}$ for float64. No gradient is needed.
+#
+# *Hint:* walk backwards from a terminal set $x$ with $P_B$. Which sets can the walk visit at level $k$, and is any of them more likely than another?
+#
+# **Predict, then check.** Before you run the next cell, predict $\log \tilde F(\emptyset)$, and whether $\log \tilde F$ or $\log F$ varies more among the sets of one level. The cell prints both.
+
+# %% id="flow-answer" nbgrader={"grade": false, "grade_id": "flow-answer", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def exact_log_flow(bits: torch.Tensor, terminal_bits: torch.Tensor, log_reward: torch.Tensor) -> torch.Tensor:
+    """log F(s) of the optimal flow with uniform P_B, for sets bits (N, M) of at most K items: (N,)."""
+    ### BEGIN SOLUTION
+    if bits.shape[-1] != terminal_bits.shape[-1]:
+        raise ValueError(f"bits and terminal_bits must have the same number of items, got {bits.shape[-1]} and "
+                         f"{terminal_bits.shape[-1]}")
+    if log_reward.shape != (terminal_bits.shape[0],):
+        raise ValueError(f"log_reward must have shape ({terminal_bits.shape[0]},), got {tuple(log_reward.shape)}")
+    dtype = log_reward.dtype
+    s, x = bits.to(dtype), terminal_bits.to(dtype)
+    k = s.sum(-1)
+    K = int(x[0].sum())
+    contains = (s @ x.T) == k[:, None]  # x is a superset of s: it holds all k items of s
+    log_total = torch.logsumexp(torch.where(contains, log_reward, -math.inf), dim=-1)
+    # a backward walk from x passes through a uniformly random k-subset of x: probability 1 / C(K, k)
+    log_binom = torch.tensor([math.lgamma(K + 1) - math.lgamma(j + 1) - math.lgamma(K - j + 1) for j in k.tolist()],
+                             dtype=dtype)
+    return log_total - log_binom
+    ### END SOLUTION
+
+
+# %% id="flow-tests" nbgrader={"grade": true, "grade_id": "flow-tests", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# M = 3 items, K = 2: the terminal sets {0, 1}, {0, 2}, {1, 2} with rewards 1, 2, 3
+tb = torch.tensor([[1.0, 1.0, 0.0], [1.0, 0.0, 1.0], [0.0, 1.0, 1.0]])
+lr = torch.log(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+lf = exact_log_flow(torch.tensor([[0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [0.0, 1.0, 1.0]]), tb, lr)
+assert lf.shape == (3,) and lf.dtype == torch.float64, f"one log-flow per state in the dtype of log_reward, got {tuple(lf.shape)}, {lf.dtype}"
+assert abs(lf[0].item() - math.log(6.0)) < 1e-9, f"the empty set: all the flow passes through it, log Z = log 6, got {lf[0].item()}"
+assert abs(lf[2].item() - math.log(3.0)) < 1e-9, f"a terminal set: F(x) = R(x), here log 3, got {lf[2].item()}"
+assert abs(lf[1].item() - math.log(1.5)) < 1e-9, \
+    f"{{0}}: the walks back from {{0, 1}} and {{0, 2}} each pass through it with probability 1/2: log 1.5, got {lf[1].item()}"
+print("visible checks passed")
+### BEGIN HIDDEN TESTS
+import itertools
+
+from utils.testing import assert_raises, assert_unchanged, assert_values
+
+
+def _log_flow_edge_by_edge(M, K, listed, log_r):  # F(x) = R(x); F(s) = sum over items i not in s of F(s + i) P_B(s | s + i)
+    shift = max([v for v in log_r if v > -math.inf], default=0.0)
+    flow = {frozenset(x): 0.0 for x in itertools.combinations(range(M), K)}  # a set not listed has reward 0
+    flow.update({frozenset(x): math.exp(v - shift) for x, v in zip(listed, log_r, strict=True)})
+    for k in range(K - 1, -1, -1):
+        for s in itertools.combinations(range(M), k):
+            s = frozenset(s)
+            flow[s] = math.fsum(flow.get(s | {i}, 0.0) / (k + 1) for i in range(M) if i not in s)
+    return {s: (math.log(f) + shift if f > 0 else -math.inf) for s, f in flow.items()}
+
+
+def _as_bits(sets, M):
+    return torch.tensor([[1.0 if i in s else 0.0 for i in range(M)] for s in sets])
+g = torch.Generator().manual_seed(31)
+for M, K, keep, scale, offset in [(1, 1, 1.0, 1.0, 0.0), (4, 2, 1.0, 2.0, 0.0), (6, 3, 0.7, 3.0, 0.0), (7, 7, 1.0, 1.0, 0.0),
+                                  (8, 4, 0.5, 2.0, 0.0), (8, 1, 1.0, 1.0, 0.0), (7, 4, 1.0, 2.0, 1000.0)]:
+    all_x = list(itertools.combinations(range(M), K))
+    order = torch.randperm(len(all_x), generator=g).tolist()  # listed in any order, some sets not listed
+    listed = [all_x[i] for i in order[:max(1, round(keep * len(all_x)))]]
+    log_r = (torch.randn(len(listed), generator=g, dtype=torch.float64) * scale + offset)
+    if len(listed) > 2:
+        log_r[1] = -math.inf  # a zero reward
+    ref = _log_flow_edge_by_edge(M, K, listed, log_r.tolist())
+    states = [s for k in range(K + 1) for s in itertools.combinations(range(M), k)]
+    pick = torch.randperm(len(states), generator=g)[:60].tolist() + [0]  # the empty set always included
+    query = [states[i] for i in pick]
+    bits, tbits = _as_bits(query, M), _as_bits(listed, M)
+    want = torch.tensor([ref[frozenset(s)] for s in query], dtype=torch.float64)
+    got = assert_unchanged(exact_log_flow, bits, tbits, log_r)
+    assert_values(got, want, what=f"log F, M={M}, K={K}, {len(listed)} of {len(all_x)} terminal sets listed, log R offset {offset}")
+    assert_values(exact_log_flow(bits.double(), tbits.double(), log_r.float()), want.float(),
+                  what=f"log F with float32 log_reward (return float32), M={M}, K={K}")
+# states that reach only zero rewards: -inf, never nan
+tbits = _as_bits([(0, 1), (2, 3)], 4)
+got = exact_log_flow(_as_bits([(0,), (1, 2), ()], 4), tbits, torch.tensor([-math.inf, 0.5], dtype=torch.float64))
+assert_values(got, torch.tensor([-math.inf, -math.inf, 0.5 - math.log(1.0)], dtype=torch.float64),
+              what="states whose supersets all have reward 0 (or none is listed)")
+assert_raises(ValueError, exact_log_flow, torch.zeros(2, 5), tbits, torch.zeros(2, dtype=torch.float64))
+assert_raises(ValueError, exact_log_flow, torch.zeros(2, 4), tbits, torch.zeros(3, dtype=torch.float64))
+### END HIDDEN TESTS
+
+# %% [markdown] id="flow-check-intro"
+# **Check your prediction** (Exercise 4). The cell below applies your `exact_log_flow` to this notebook's task (all 12,870 terminal sets, $\log R = -\mathcal{E}$) and to up to 200 sets drawn at random (with its own generator) from each of a few levels, and compares the spread of $\log F$, what DB's network must learn, with that of $\log \tilde F = \log F + \mathcal{E}$, what FL-DB's network must learn.
+
+# %% id="flow-check"
+log_R_sets = -partial_energy(lattice.terminal_bits.double(), unary.double(), pairwise.double())
+log_F_empty = exact_log_flow(torch.zeros(1, N_ITEMS), lattice.terminal_bits, log_R_sets)
+print(f"log F(empty set) = log F~(empty set) = {log_F_empty.item():.4f}; log Z = {torch.logsumexp(log_R_sets, 0).item():.4f}")
+flow_gen = torch.Generator().manual_seed(0)
+for k in (2, 4, 6, 7):
+    pick = lattice.bits[k][torch.randperm(lattice.bits[k].shape[0], generator=flow_gen)[:200]].double()
+    log_F_k = exact_log_flow(pick, lattice.terminal_bits, log_R_sets)
+    log_Ft_k = log_F_k + partial_energy(pick, unary.double(), pairwise.double())
+    print(f"sets of {k} items: std of log F {log_F_k.std().item():.2f}, std of log F~ {log_Ft_k.std().item():.2f} "
+          f"(over {pick.shape[0]} sets)")
+
+
+# %% [markdown] id="flow-check-note"
+# **What it shows.** $\log \tilde F(\emptyset) = \log F(\emptyset) = 12.3188 = \log Z$: the empty set has energy 0, so at the source FL-DB's network must output $\log Z$, as DB's must. Within a level it depends on the depth. Among sets of 2 items the two spreads are about the same (0.86 for $\log F$, 0.80 for $\log \tilde F$), but among sets of 6 and of 7 items $\log F$ varies 2.3 and 4.5 times as much as $\log \tilde F$ (1.77 against 0.76, 2.13 against 0.47): the partial energy already accounts for most of what tells two nearly finished sets apart, and $\log \tilde F$ only has to learn the correction for the items still to come, which is 0 at the terminal sets. A smaller target to fit is one reason, beside the per-edge credit, why FL-DB learns faster below. (These figures do not depend on `SEED`: the task and the cell's generator are fixed.)
 
 # %% [markdown] id="train-intro"
 # ## Experiment 1 — convergence of TB, DB and FL-DB
