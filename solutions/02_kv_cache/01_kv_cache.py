@@ -474,7 +474,7 @@ print(f"{n_show} new tokens after {prompt.shape[1]}: token passes {pass_none:,} 
       f"({qk_none / qk_cache:.0f}x fewer); measured speed-up {speedup[n_show]:.1f}x")
 
 # %% [markdown] id="cost-check-observations"
-# **What it shows.** At 256 new tokens the cache feeds 383 tokens through the network instead of 65,408 (171x fewer) and computes 73,536 query–key products per layer and head instead of 9,087,616 (124x fewer), yet decoding is only a few times faster here (4.0x in our full run on a busy machine; 4.1x-8.7x over seeds 0-4, see the claim check). A one-token step of this 1.2M-parameter model costs far more than its arithmetic: Python, the layer-by-layer dispatch of small kernels and the growing `torch.cat` of the cache dominate, and those do not shrink with the cache. On a large model the arithmetic (and the memory traffic it implies) dominates and the saving comes much closer to the counts.
+# **What it shows.** At 256 new tokens the cache feeds 383 tokens through the network instead of 65,408 (171x fewer) and computes 73,536 query–key products per layer and head instead of 9,087,616 (124x fewer), yet decoding is only a few times faster here (between 4x and 8x in our full runs of seeds 0-4 on a shared machine; the claim check prints yours). A one-token step of this 1.2M-parameter model costs far more than its arithmetic: Python, the layer-by-layer dispatch of small kernels and the growing `torch.cat` of the cache dominate, and those do not shrink with the cache. On a large model the arithmetic (and the memory traffic it implies) dominates and the saving comes much closer to the counts.
 
 # %% [markdown] id="memory-background"
 # ## The memory bill
