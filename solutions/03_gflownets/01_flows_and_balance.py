@@ -614,6 +614,8 @@ for D, H in [(1, 2), (1, 7), (2, 2), (2, 5), (2, 8), (3, 3), (3, 4), (4, 2)]:
     want = torch.tensor(_flow_by_backward_walks(R.tolist(), D, H), dtype=torch.float64)
     got = assert_unchanged(exact_state_flow, R, D, H)
     assert_values(got, want, what=f"exact state flow, D={D}, H={H}")
+    assert torch.all(got[want == 0] == 0), \
+        f"D={D}, H={H}: a state with no reward at or beyond it carries no flow: exactly 0, got {got[want == 0].tolist()}"
     assert_values(got[0], R.sum(), what=f"F(s0) = Z, D={D}, H={H}")
     assert_values(exact_state_flow(R.float(), D, H), want.float(), what=f"exact state flow of a float32 reward, D={D}, H={H}")
 # the notebook's reward values (0.1, 0.6, 2.6 on the 8x8 grid), built here without Exercise 1, in float32

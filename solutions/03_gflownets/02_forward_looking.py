@@ -418,6 +418,27 @@ for M, K, keep, scale, offset in [(1, 1, 1.0, 1.0, 0.0), (4, 2, 1.0, 2.0, 0.0), 
     assert_values(got, want, what=f"log F, M={M}, K={K}, {len(listed)} of {len(all_x)} terminal sets listed, log R offset {offset}")
     assert_values(exact_log_flow(bits.double(), tbits.double(), log_r.float()), want.float(),
                   what=f"log F with float32 log_reward (return float32), M={M}, K={K}")
+# only states below the terminal level: K comes from the terminal sets, not from the largest state asked about
+M, K = 6, 3
+listed = list(itertools.combinations(range(M), K))
+log_r = torch.randn(len(listed), generator=g, dtype=torch.float64)
+ref = _log_flow_edge_by_edge(M, K, listed, log_r.tolist())
+query = [s for k in range(K) for s in itertools.combinations(range(M), k)]
+assert_values(exact_log_flow(_as_bits(query, M), _as_bits(listed, M), log_r),
+              torch.tensor([ref[frozenset(s)] for s in query], dtype=torch.float64), what="log F of states with fewer than K items only")
+for k in range(1, K):  # one level at a time, as the check cell after the exercise asks
+    level = list(itertools.combinations(range(M), k))
+    assert_values(exact_log_flow(_as_bits(level, M), _as_bits(listed, M), log_r),
+                  torch.tensor([ref[frozenset(s)] for s in level], dtype=torch.float64), what=f"log F of the sets of {k} items alone")
+# log R of +1000 and -1000 in one call: each state's sum needs its own scale (one global shift underflows to -inf)
+listed = [(0, 1), (0, 2), (2, 3), (1, 3)]
+log_r = torch.tensor([1000.0, 999.0, -1000.0, -1001.5], dtype=torch.float64)
+query = [(), (0,), (1,), (2,), (3,), (2, 3), (1, 3)]
+want = {(): math.log(1 + math.exp(-1)) + 1000,  # worked by hand: the reference above shifts by one maximum too
+        (0,): math.log(math.exp(0) + math.exp(-1)) + 1000 - math.log(2), (1,): 1000 - math.log(2),
+        (2,): 999 - math.log(2), (3,): -1000 + math.log(1 + math.exp(-1.5)) - math.log(2), (2, 3): -1000.0, (1, 3): -1001.5}
+assert_values(exact_log_flow(_as_bits(query, 4), _as_bits(listed, 4), log_r),
+              torch.tensor([want[s] for s in query], dtype=torch.float64), what="log R of +1000 and -1000 in one call")
 # states that reach only zero rewards: -inf, never nan
 tbits = _as_bits([(0, 1), (2, 3)], 4)
 got = exact_log_flow(_as_bits([(0,), (1, 2), ()], 4), tbits, torch.tensor([-math.inf, 0.5], dtype=torch.float64))
