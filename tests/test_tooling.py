@@ -111,6 +111,9 @@ def test_helpers_validate() -> None:
     with pytest.raises(ClaimError):
         claim("x", "p", "h", ok=False)
     claim("x", "p", "h", checks=[above(3, 2), equal(4, 4)])
+    claim("x", "p", "h", checks=[above(1, 2)], asserted=False, why_reported="it holds for some seeds only")  # never raised
+    with pytest.raises(ValueError, match="why_reported"):
+        claim("x", "p", "h", checks=[above(3, 2)], asserted=False)  # a reported claim says why it is not asserted
     assert above(3, 2).margin == pytest.approx(0.5) and below(1, 4).margin == pytest.approx(0.75)
     assert above(-1, 0).margin == -1 and equal(1, 2).margin < 0 and equal(2, 2).margin == 0
 

@@ -46,6 +46,20 @@ def _is_int(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
 
 
+def check_int(value: Any, name: str, low: int) -> None:
+    """Raise TypeError unless `value` is an int (a bool is not), ValueError unless it is >= `low`."""
+    if not _is_int(value):
+        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
+    if value < low:
+        raise ValueError(f"{name} must be >= {low}, got {value}")
+
+
+def check_generator(generator: Any) -> None:
+    """Raise TypeError unless `generator` is a torch.Generator."""
+    if not isinstance(generator, torch.Generator):
+        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
+
+
 def at_least(low: int) -> Rule:
     """An int >= `low`."""
     return Rule(f"an int >= {low}", lambda v: _is_int(v) and v >= low)
@@ -145,16 +159,19 @@ CLAIMS_LOG = "PAPERLAB_CLAIMS_FILE"  # where `paperlab claims` collects every cl
 
 
 def claim(name: str, paper: str, here: str, checks: list[Check] | None = None, ok: bool = True,
-          smoke: bool = False, asserted: bool = True) -> None:
+          smoke: bool = False, asserted: bool = True, why_reported: str = "") -> None:
     """Print `[name] paper: ... | here: ...  -> PASS/FAIL` for one claim, which holds when every check
     passes (and `ok`, for a qualitative fact with no threshold); raise ClaimError if it fails in a full run.
-    `asserted=False`: a figure that holds for some seeds only (DESIGN.md, Claims) is reported, never raised."""
+    `asserted=False`: a figure that does not hold in every run (DESIGN.md, Claims) is reported, never
+    raised; `why_reported` says why (it holds for some seeds only, it depends on the machine, ...)."""
     import json
 
+    if not asserted and not why_reported.strip():
+        raise ValueError(f"claim {name!r}: a claim reported, not asserted, needs why_reported (why it is not asserted)")
     checks = list(checks or [])
     passed = bool(ok) and all(c.passed for c in checks)
     if not asserted:
-        verdict = ("holds" if passed else "does not hold") + " in this run (reported, not asserted: seed-dependent)"
+        verdict = ("holds" if passed else "does not hold") + f" in this run (reported, not asserted: {why_reported})"
         smoke = True  # never raise
     else:
         verdict = "PASS" if passed else ("not asserted in a SMOKE run" if smoke else "FAIL")

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import torch
 
-from utils.value_learning import _check_generator, _check_int
+from utils.common import check_generator, check_int
 
 MOVES = ((-1, 0), (1, 0), (0, -1), (0, 1))  # actions 0..3: up, down, left, right (row, column) steps
 ACTION_NAMES = ("up", "down", "left", "right")
@@ -94,7 +94,7 @@ def grid_world(rows: int = 7, cols: int = 11, left: int = 4, right: int = 7) -> 
     """The lesson's grid: `rows` x `cols` cells, left room columns [0, left), middle band [left, right),
     right room [right, cols)."""
     for name, value in (("rows", rows), ("cols", cols), ("left", left), ("right", right)):
-        _check_int(value, name, 1)
+        check_int(value, name, 1)
     if not 0 < left < right < cols:
         raise ValueError(f"need 0 < left < right < cols, got left={left}, right={right}, cols={cols}")
     return GridWorld(rows, cols, left, right)
@@ -113,7 +113,7 @@ class Piece:
 def shortest_path_piece(world: GridWorld, start: int, end: int, generator: torch.Generator) -> Piece:
     """A random shortest path from `start` to `end`: each step picks uniformly among the moves that bring
     the agent one cell closer to `end` (so it never leaves the box spanned by the two cells)."""
-    _check_generator(generator)
+    check_generator(generator)
     states, actions = [start], []
     here = start
     while here != end:
@@ -131,8 +131,8 @@ def shortest_path_piece(world: GridWorld, start: int, end: int, generator: torch
 def stitching_dataset(world: GridWorld, pieces_per_kind: int, generator: torch.Generator) -> list[Piece]:
     """The offline data set: `pieces_per_kind` pieces A->M (random cell of A to random cell of M) then as
     many M->B, each a random shortest path (no piece holds both a cell of A and a cell of B)."""
-    _check_int(pieces_per_kind, "pieces_per_kind", 1)
-    _check_generator(generator)
+    check_int(pieces_per_kind, "pieces_per_kind", 1)
+    check_generator(generator)
     pieces = []
     for kind, (src, dst) in (("A->M", (0, 1)), ("M->B", (1, 2))):
         starts, ends = world.cells(src), world.cells(dst)
@@ -168,8 +168,8 @@ def rollout(world: GridWorld, policy: torch.Tensor, starts: torch.Tensor, goals:
     if starts.dim() != 1 or starts.shape != goals.shape:
         raise ValueError(f"starts and goals must be 1-D of the same length, got {tuple(starts.shape)} "
                          f"and {tuple(goals.shape)}")
-    _check_int(horizon, "horizon", 1)
-    _check_generator(generator)
+    check_int(horizon, "horizon", 1)
+    check_generator(generator)
     here = starts.clone()
     path = [here]
     for _ in range(horizon):

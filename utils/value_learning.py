@@ -15,19 +15,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-
-def _check_generator(generator: torch.Generator) -> None:
-    """Raise TypeError unless `generator` is a torch.Generator."""
-    if not isinstance(generator, torch.Generator):
-        raise TypeError(f"generator must be a torch.Generator, got {type(generator).__name__}")
-
-
-def _check_int(value: int, name: str, low: int) -> None:
-    """Raise TypeError/ValueError unless `value` is an int >= `low`."""
-    if not isinstance(value, int) or isinstance(value, bool):
-        raise TypeError(f"{name} must be an int, got {type(value).__name__}")
-    if value < low:
-        raise ValueError(f"{name} must be >= {low}, got {value}")
+from utils.common import check_generator, check_int
 
 
 @dataclass(frozen=True)
@@ -55,9 +43,9 @@ class RingWalk:
         """`batch` transitions for each of `members` learners: states uniform, rewards r(s) + noise_std * N(0, 1)
         (noise_std a float or a (members,) tensor: one level per learner), next states from the walk.
         Returns (states (M, B) long, rewards (M, B) float32, next_states (M, B) long)."""
-        _check_int(members, "members", 1)
-        _check_int(batch, "batch", 1)
-        _check_generator(generator)
+        check_int(members, "members", 1)
+        check_int(batch, "batch", 1)
+        check_generator(generator)
         if isinstance(noise_std, torch.Tensor):
             if noise_std.shape != (members,):
                 raise ValueError(f"noise_std must be a float or have shape ({members},) (members,), "
@@ -84,7 +72,7 @@ class RingWalk:
 def ring_walk(n_states: int = 24, gamma: float = 0.95, p_left: float = 0.3, p_stay: float = 0.2) -> RingWalk:
     """The lesson's Markov reward process: S states on a ring, step left with p_left, stay with p_stay, right
     otherwise; mean reward r(s) = sin(2 pi s / S) + 0.5 cos(6 pi s / S); one-hot state features."""
-    _check_int(n_states, "n_states", 3)
+    check_int(n_states, "n_states", 3)
     for name, value in (("gamma", gamma), ("p_left", p_left), ("p_stay", p_stay)):
         if not isinstance(value, (int, float)) or isinstance(value, bool):
             raise TypeError(f"{name} must be a float, got {type(value).__name__}")
@@ -113,8 +101,8 @@ class EnsembleMLP(nn.Module):
         super().__init__()
         for name, value in (("members", members), ("in_features", in_features), ("hidden", hidden),
                             ("out_features", out_features)):
-            _check_int(value, name, 1)
-        _check_generator(generator)
+            check_int(value, name, 1)
+        check_generator(generator)
         self.members, self.in_features, self.out_features = members, in_features, out_features
         sizes = [(in_features, hidden), (hidden, hidden), (hidden, out_features)]
         self.weights = nn.ParameterList(
@@ -179,8 +167,8 @@ class RewardChain:
     def sample_returns(self, n: int, generator: torch.Generator, tolerance: float = 1e-12) -> torch.Tensor:
         """`n` Monte Carlo discounted returns from every start state, each episode cut after H steps with
         gamma^H * max|reward| / (1 - gamma) < tolerance: (S, n) float64."""
-        _check_int(n, "n", 1)
-        _check_generator(generator)
+        check_int(n, "n", 1)
+        check_generator(generator)
         if not (isinstance(tolerance, float) and 0 < tolerance < 1):
             raise ValueError(f"tolerance must be a float in (0, 1), got {tolerance!r}")
         scale = max(self.reward_values.abs().max().item() / (1 - self.gamma), 1e-300)
@@ -203,10 +191,10 @@ def random_reward_chain(n_states: int, n_rewards: int, gamma: float, generator: 
                         successors: int = 3) -> RewardChain:
     """A random RewardChain: each state moves to `successors` random states (Dirichlet(1) weights) and pays
     one of `n_rewards` rewards drawn uniformly from [-1, 1], with Dirichlet(1) probabilities."""
-    _check_int(n_states, "n_states", 1)
-    _check_int(n_rewards, "n_rewards", 1)
-    _check_int(successors, "successors", 1)
-    _check_generator(generator)
+    check_int(n_states, "n_states", 1)
+    check_int(n_rewards, "n_rewards", 1)
+    check_int(successors, "successors", 1)
+    check_generator(generator)
     if not isinstance(gamma, (int, float)) or isinstance(gamma, bool) or not 0 <= gamma < 1:
         raise ValueError(f"gamma must be a number in [0, 1), got {gamma!r}")
     if successors > n_states:
@@ -240,8 +228,8 @@ class RouteGame:
     def sample_returns(self, policy: torch.Tensor, n: int, generator: torch.Generator) -> torch.Tensor:
         """`n` returns of a stock-aware policy: policy[t, j] is the route in round t when the stock is
         stocks[j] ((horizon, C) long of 0/1). Returns (n,) long."""
-        _check_int(n, "n", 1)
-        _check_generator(generator)
+        check_int(n, "n", 1)
+        check_generator(generator)
         lowest, n_stocks = int(self.stocks[0]), self.stocks.numel()
         if not isinstance(policy, torch.Tensor) or policy.shape != (self.horizon, n_stocks):
             raise ValueError(f"policy must have shape ({self.horizon}, {n_stocks}) (horizon, stocks), "
@@ -258,7 +246,7 @@ class RouteGame:
 
 def two_route_game(horizon: int = 10, safe: int = 1, win: int = 4, loss: int = -1, p_win: float = 0.5) -> RouteGame:
     """The lesson's game: the safe route pays `safe` surely, the risky one `win` w.p. p_win, else `loss`."""
-    _check_int(horizon, "horizon", 1)
+    check_int(horizon, "horizon", 1)
     for name, value in (("safe", safe), ("win", win), ("loss", loss)):
         if not isinstance(value, int) or isinstance(value, bool):
             raise TypeError(f"{name} must be an int, got {type(value).__name__}")

@@ -671,7 +671,7 @@ claim("regression-with-a-smaller-step",
       paper="(our check, not the paper's) does HL-Gauss still win when regression takes a three times smaller step?",
       here=f"value error under noise {err['MSE, lr/3']:.3f} (MSE at lr/3) vs {err['HL-Gauss']:.3f} (HL-Gauss at lr): "
            f"ratio {small_step:.2f}",
-      checks=[above(small_step, 1.0)], asserted=False)
+      checks=[above(small_step, 1.0)], asserted=False, why_reported="it holds for some seeds only")
 
 # %% [markdown] id="reflect"
 # ## Reflect
