@@ -645,7 +645,7 @@ gqa_ratio = kv_cache_bytes(32, 32, 128, 4096) / kv_cache_bytes(32, 8, 128, 4096)
 # %% [markdown] id="claim-intro"
 # ## Claim check
 #
-# Measured above, next to the claims. Identity and memory are asserted. Speed is **reported, not asserted**: with one torch thread (the course's default) the cache was 4.1x-8.7x faster at 256 tokens over seeds 0-4, but with two threads on a busy two-core machine one run measured 0.9x, because one-token steps are so small that a waiting thread pool costs more than the cache saves. The trial run that motivated this module measured about 8x at 256 tokens.
+# Measured above, next to the claims. Identity and memory are asserted. Speed is **reported, not asserted**: with one torch thread (the course's default) the cache was 4.1x-8.7x faster at 256 tokens over seeds 0-4 in one sweep and 5.6x-5.9x in a later one (4.0x-4.3x with two threads on a quiet machine), but with two threads on a busy two-core machine one run measured 0.9x, because one-token steps are so small that a waiting thread pool costs more than the cache saves. The trial run that motivated this module measured about 8x at 256 tokens.
 
 # %% id="claim-check" tags=["claim-check"]
 claim("identical", paper="a KV cache changes the cost of decoding, not its result",
