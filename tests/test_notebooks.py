@@ -3,12 +3,11 @@ only with NotImplementedError from their unfinished exercises."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from conftest import NOTEBOOKS
 
 from utils.course.execute import claim_lines, run
+from utils.course.grading import not_shown_in
 from utils.course.layout import LESSONS, SOLUTIONS, Notebook
 
 SMOKE_BUDGET = 120  # seconds: DESIGN's 30 s with generous room for a loaded CI machine
@@ -87,8 +86,7 @@ def test_preview_shows_experiments_but_no_answers_or_hidden_tests() -> None:
             if begin in source:
                 secret += [ln.strip() for ln in source.split(begin, 1)[1].split(end, 1)[0].splitlines()
                            if len(ln.strip()) > 20]
-    public = nb.path(LESSONS).read_text(encoding="utf-8")  # lines the lesson shows anyway (given code) are not secret
-    secret = [ln for ln in secret if json.dumps(ln)[1:-1] not in public]
+    secret = not_shown_in(secret, nb.path(LESSONS).read_text(encoding="utf-8"))  # given code the lesson shows anyway
     assert len(secret) > 10
     assert not [ln for ln in secret if " ".join(ln.split()) in text]
     assert "image/png" in page and "paper:" in text and "the answer is hidden in the preview" in text

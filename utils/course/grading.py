@@ -148,6 +148,12 @@ def hidden_test_lines(cells: list[dict[str, Any]]) -> list[str]:
     return [line for cell in cells for line in hidden_lines(cell_source(cell))]
 
 
+def not_shown_in(lines: list[str], public: str) -> list[str]:
+    """The `lines` that `public` (the JSON text of released lessons) does not show anyway: a generic line
+    that a lesson also shows (e.g. a seeded generator that opens a visible check too) reveals nothing."""
+    return [ln for ln in lines if json.dumps(ln)[1:-1] not in public]
+
+
 def leaked_lines(page: Path, hidden: list[str], submission: Path) -> list[str]:
     """The hidden-test lines a feedback page shows as text, other than lines of the student's own answers."""
     import html as _html
@@ -217,10 +223,8 @@ def grade_demo(root: Path, module: str = "00_welcome", keep: bool = False, timeo
         _nbgrader(course, "generate_feedback", module, "--force")
         pages = sorted((course / BUILD / "feedback").rglob("*.html"))
         feedback = course / BUILD / "feedback"
-        # a hidden line that some released lesson shows anyway (a generic line, e.g. a seeded generator
-        # that also opens a visible check) reveals nothing
-        public = "".join(p.read_text(encoding="utf-8") for p in (course / LESSONS / module).glob("*.ipynb"))
-        hidden = [ln for ln in hidden if json.dumps(ln)[1:-1] not in public]
+        hidden = not_shown_in(hidden, "".join(p.read_text(encoding="utf-8")
+                                              for p in (course / LESSONS / module).glob("*.ipynb")))
         leaked = [p for p in pages if leaked_lines(p, hidden, course / BUILD / "submitted" /
                                                    p.relative_to(feedback).with_suffix(".ipynb"))]
 
